@@ -1,0 +1,116 @@
+#include "engine/engine.h"
+
+#include <pthread.h>
+#include <sched.h>
+
+#include <cstring>
+#include <string>
+
+#include "engine/log.h"
+#include "io/setup_error.h"
+
+namespace tuntcp::engine {
+namespace {
+
+// Room in front of the datagram for headers a later stage may prepend, and a cache-line
+// multiple so that slots never share a line.
+uint32_t slot_size_for(uint32_t mtu) { return (mtu + 64 + 63) / 64 * 64; }
+
+}  // namespace
+
+Engine::Engine(const Options& opts) : opts_(opts) {
+  io::TunConfig tc;
+  tc.name = opts_.dev;
+  tc.queues = opts_.queues;
+  tc.mtu = opts_.mtu;
+  tc.txqueuelen = opts_.txqueuelen;
+  tc.host_addr = opts_.host_addr;
+  tc.prefix_len = opts_.host_prefix;
+  tun_ = std::make_unique<io::TunDevice>(tc);
+
+  // Partition p < queues belongs to reader p; partition queues + w to worker w. A reader's
+  // provided-buffer ring addresses buffers with 16-bit ids, so a partition holds at most 32768.
+  const uint32_t threads = opts_.queues + opts_.workers;
+  const uint32_t per = std::min<uint32_t>(opts_.pool_buffers / threads, 32768);
+  pool_ = std::make_unique<io::BufferPool>(threads, per, slot_size_for(opts_.mtu));
+  log_debug("pool: %u buffers of %u bytes, %zu MiB%s", pool_->total(), pool_->slot_size(),
+            pool_->region_bytes() >> 20, pool_->huge_pages() ? ", huge pages" : "");
+
+  for (uint32_t w = 0; w < opts_.workers; ++w) {
+    // Worker w writes on queue w % queues: with equal counts, each worker has its own queue,
+    // and the kernel's flow table steers its flows' packets back to that queue's reader.
+    workers_.push_back(std::make_unique<Worker>(w, tun_->queue_fd(w % opts_.queues), *pool_,
+                                                opts_.queues + w, opts_));
+  }
+  std::vector<WorkerInbox*> inboxes;
+  for (auto& w : workers_) inboxes.push_back(&w->inbox());
+  for (uint32_t q = 0; q < opts_.queues; ++q)
+    readers_.push_back(std::make_unique<Reader>(q, tun_->queue_fd(q), *pool_, q, inboxes, opts_));
+}
+
+Engine::~Engine() { stop(); }
+
+void Engine::pin(std::thread& t, size_t thread_index) {
+  if (opts_.cpus.empty()) return;
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  CPU_SET(opts_.cpus[thread_index % opts_.cpus.size()], &set);
+  if (int r = pthread_setaffinity_np(t.native_handle(), sizeof set, &set); r != 0)
+    log_warn("pinning thread %zu to CPU %d failed: %s", thread_index,
+             opts_.cpus[thread_index % opts_.cpus.size()], std::strerror(r));
+}
+
+void Engine::start() {
+  auto guarded = [](auto* obj, const char* what, uint32_t i) {
+    try {
+      obj->run();
+    } catch (const std::exception& e) {
+      log_error("%s %u failed: %s", what, i, e.what());
+      std::_Exit(1);
+    }
+  };
+  for (uint32_t w = 0; w < workers_.size(); ++w) {
+    worker_threads_.emplace_back(guarded, workers_[w].get(), "worker", w);
+    pthread_setname_np(worker_threads_.back().native_handle(), ("tt-worker" + std::to_string(w)).c_str());
+    pin(worker_threads_.back(), readers_.size() + w);
+  }
+  for (uint32_t q = 0; q < readers_.size(); ++q) {
+    reader_threads_.emplace_back(guarded, readers_[q].get(), "reader", q);
+    pthread_setname_np(reader_threads_.back().native_handle(), ("tt-reader" + std::to_string(q)).c_str());
+    pin(reader_threads_.back(), q);
+  }
+}
+
+void Engine::stop() {
+  if (stopped_) return;
+  stopped_ = true;
+  for (auto& r : readers_) r->stop();
+  for (auto& t : reader_threads_) t.join();
+  for (auto& w : workers_) w->stop();
+  for (auto& t : worker_threads_) t.join();
+}
+
+Totals Engine::totals() const {
+  std::vector<const ReaderStats*> rs;
+  std::vector<const WorkerStats*> ws;
+  for (auto& r : readers_) rs.push_back(&r->stats());
+  for (auto& w : workers_) ws.push_back(&w->stats());
+  return sum(rs, ws);
+}
+
+uint64_t Engine::pool_in_use() const {
+  uint64_t n = 0;
+  for (auto& r : readers_) n += r->buffers_in_use();
+  for (auto& w : workers_) n += w->buffers_in_use();
+  return n;
+}
+
+uint64_t Engine::buffers_missing() const {
+  pool_->reclaim_all_returns();
+  uint64_t missing = 0;
+  for (uint32_t p = 0; p < pool_->partitions(); ++p)
+    missing += pool_->partition(p).size() - pool_->partition(p).free_count();
+  return missing;
+}
+
+}  // namespace tuntcp::engine

@@ -1,0 +1,49 @@
+// The engine: the TUN device, the buffer pool, the reader and worker threads, and their
+// orderly start and stop. main() owns one Engine.
+#pragma once
+
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include "engine/options.h"
+#include "engine/reader.h"
+#include "engine/stats.h"
+#include "engine/worker.h"
+#include "io/buffer_pool.h"
+#include "io/tun.h"
+
+namespace tuntcp::engine {
+
+class Engine {
+ public:
+  // Sets up the device and the pool (throws io::SetupError); start() launches the threads.
+  explicit Engine(const Options& opts);
+  ~Engine();
+
+  void start();
+  // Stops readers first (their reads cancelled and handed off), then workers (inboxes and
+  // writes drained), joins every thread. Idempotent.
+  void stop();
+
+  Totals totals() const;
+  uint64_t pool_in_use() const;
+  uint64_t pool_total() const { return pool_->total(); }
+  // After stop(): buffers not back in the pool (0 when nothing leaked).
+  uint64_t buffers_missing() const;
+  const io::TunDevice& tun() const { return *tun_; }
+  const io::BufferPool& pool() const { return *pool_; }
+
+ private:
+  void pin(std::thread& t, size_t thread_index);
+
+  Options opts_;
+  std::unique_ptr<io::TunDevice> tun_;
+  std::unique_ptr<io::BufferPool> pool_;
+  std::vector<std::unique_ptr<Worker>> workers_;
+  std::vector<std::unique_ptr<Reader>> readers_;
+  std::vector<std::thread> reader_threads_, worker_threads_;
+  bool stopped_ = false;
+};
+
+}  // namespace tuntcp::engine

@@ -1,0 +1,161 @@
+#include "engine/options.h"
+
+#include <CLI/CLI.hpp>
+#include <charconv>
+#include <cstdio>
+#include <sstream>
+
+#include "engine/version.h"
+#include "proto/ipv4.h"
+
+namespace tuntcp::engine {
+namespace {
+
+using proto::format_ipv4_addr;
+using proto::parse_ipv4_addr;
+
+// "0,2,4-7" -> {0,2,4,5,6,7}. Returns an error message, empty on success.
+std::string parse_cpu_list(const std::string& text, std::vector<int>& out) {
+  out.clear();
+  std::stringstream ss(text);
+  std::string part;
+  while (std::getline(ss, part, ',')) {
+    int lo, hi;
+    const char* b = part.data();
+    const char* e = b + part.size();
+    auto [p, ec] = std::from_chars(b, e, lo);
+    if (ec != std::errc() || lo < 0) return "bad CPU number in '" + part + "'";
+    hi = lo;
+    if (p != e) {
+      if (*p != '-') return "bad CPU range '" + part + "'";
+      auto [p2, ec2] = std::from_chars(p + 1, e, hi);
+      if (ec2 != std::errc() || p2 != e || hi < lo) return "bad CPU range '" + part + "'";
+    }
+    for (int c = lo; c <= hi; ++c) out.push_back(c);
+  }
+  if (out.empty()) return "empty CPU list";
+  return {};
+}
+
+}  // namespace
+
+std::optional<Options> parse_options(int argc, char** argv, int& exit_code) {
+  Options o;
+  CLI::App app{
+      "tuntcp: a multi-threaded user-space TCP/IP engine on a multi-queue TUN device.\n"
+      "It creates the TUN device, gives the kernel's side --host-addr, answers as --addr,\n"
+      "and serves what the kernel sends there: IPv4 and ICMP echo (ping).\n"
+      "Needs root or CAP_NET_ADMIN. Run it inside a network namespace for experiments.",
+      "tuntcp"};
+  app.get_formatter()->column_width(34);
+  app.set_version_flag("--version", version_string());
+
+  std::string addr = format_ipv4_addr(o.addr);
+  std::string host = format_ipv4_addr(o.host_addr) + "/" + std::to_string(o.host_prefix);
+  std::string cpus, read_mode = "multishot", log_level = "info";
+
+  app.add_option("--dev", o.dev, "TUN device name (created if missing)")->capture_default_str();
+  app.add_option("--queues", o.queues, "TUN queues, one io_uring reader thread each")
+      ->capture_default_str()->check(CLI::Range(1, 256));
+  app.add_option("--workers", o.workers, "connection worker threads (0 = same as --queues)")
+      ->capture_default_str()->check(CLI::Range(0, 256));
+  app.add_option("--addr", addr, "tuntcp's own IPv4 address (the kernel reaches it via the TUN)")
+      ->capture_default_str();
+  app.add_option("--host-addr", host,
+                 "address/prefix configured on the TUN for the kernel's side; 'none' leaves the "
+                 "device's addresses alone")
+      ->capture_default_str();
+  app.add_option("--mtu", o.mtu, "TUN MTU in bytes")->capture_default_str()->check(CLI::Range(576, 65535));
+  app.add_option("--txqueuelen", o.txqueuelen,
+                 "kernel-side TUN queue length; the kernel drops there when tuntcp reads too slowly")
+      ->capture_default_str()->check(CLI::Range(1, 1000000));
+  app.add_option("--ring-entries", o.ring_entries, "io_uring submission queue entries per thread")
+      ->capture_default_str()->check(CLI::Range(8, 32768));
+  app.add_option("--pool-buffers", o.pool_buffers,
+                 "packet buffers in all, split evenly over readers and workers")
+      ->capture_default_str()->check(CLI::Range(64, 1 << 22));
+  app.add_option("--batch", o.batch, "packets a worker takes from its queue per round")
+      ->capture_default_str()->check(CLI::Range(1, 4096));
+  app.add_option("--read-mode", read_mode,
+                 "multishot: one multishot read per queue; single: --reads-in-flight reads")
+      ->capture_default_str()->check(CLI::IsMember({"multishot", "single"}));
+  app.add_option("--reads-in-flight", o.reads_in_flight, "reads kept in flight with --read-mode single")
+      ->capture_default_str()->check(CLI::Range(1, 4096));
+  app.add_option("--cpus", cpus, "pin threads to these CPUs, e.g. 0,1 or 2-5 (readers first, then "
+                 "workers, round-robin); default: not pinned");
+  app.add_option("--stats-interval", o.stats_interval,
+                 "print a stats line every N seconds (0 = only the summary at exit)")
+      ->capture_default_str()->check(CLI::Range(0.0, 86400.0));
+  app.add_option("--duration", o.duration, "exit after N seconds (0 = run until SIGINT/SIGTERM)")
+      ->capture_default_str()->check(CLI::Range(0.0, 1e9));
+  app.add_option("--icmp-ratelimit", o.icmp_rate,
+                 "ICMP error messages per second per worker (0 = never send errors)")
+      ->capture_default_str()->check(CLI::Range(0, 1000000));
+  app.add_option("--icmp-burst", o.icmp_burst, "ICMP error burst size")
+      ->capture_default_str()->check(CLI::Range(1, 1000000));
+  app.add_option("--log-level", log_level, "error, warn, info or debug")
+      ->capture_default_str()->check(CLI::IsMember({"error", "warn", "info", "debug"}));
+
+  auto fail = [&](const std::string& msg) -> std::optional<Options> {
+    std::fprintf(stderr, "tuntcp: error: %s (see tuntcp --help)\n", msg.c_str());
+    exit_code = 2;
+    return std::nullopt;
+  };
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::Success& e) {
+    exit_code = app.exit(e);
+    return std::nullopt;
+  } catch (const CLI::ParseError& e) {
+    return fail(e.what());
+  }
+
+  if (!parse_ipv4_addr(addr, o.addr)) return fail("--addr: '" + addr + "' is not an IPv4 address");
+  if (host == "none") {
+    o.host_prefix = 0;
+    o.host_addr = 0;
+  } else {
+    auto slash = host.find('/');
+    if (slash == std::string::npos) return fail("--host-addr: expected ADDRESS/PREFIX, got '" + host + "'");
+    unsigned prefix = 0;
+    std::string ptxt = host.substr(slash + 1);
+    auto [p, ec] = std::from_chars(ptxt.data(), ptxt.data() + ptxt.size(), prefix);
+    if (!parse_ipv4_addr(host.substr(0, slash), o.host_addr) || ec != std::errc() ||
+        p != ptxt.data() + ptxt.size() || prefix < 1 || prefix > 30)
+      return fail("--host-addr: expected ADDRESS/PREFIX with a prefix of 1 to 30, got '" + host + "'");
+    o.host_prefix = static_cast<uint8_t>(prefix);
+    const uint32_t mask = ~(~0u >> prefix);
+    if (o.host_addr == o.addr) return fail("--host-addr and --addr must differ");
+    if ((o.host_addr & mask) != (o.addr & mask))
+      return fail("--addr " + format_ipv4_addr(o.addr) + " is outside --host-addr " + host +
+                  ": the kernel would not route it to the TUN");
+  }
+  if (proto::is_multicast(o.addr) || proto::is_loopback(o.addr) || o.addr == 0 || o.addr == ~0u)
+    return fail("--addr must be a unicast address, got " + format_ipv4_addr(o.addr));
+  if (!cpus.empty()) {
+    std::string err = parse_cpu_list(cpus, o.cpus);
+    if (!err.empty()) return fail("--cpus: " + err);
+  }
+  o.read_mode = read_mode == "single" ? ReadMode::kSingle : ReadMode::kMultishot;
+  o.log_level = log_level == "error" ? LogLevel::kError
+                : log_level == "warn" ? LogLevel::kWarn
+                : log_level == "debug" ? LogLevel::kDebug
+                                       : LogLevel::kInfo;
+  if (o.workers == 0) o.workers = o.queues;
+  if (o.pool_buffers < 64 * (o.queues + o.workers))
+    return fail("--pool-buffers " + std::to_string(o.pool_buffers) + " is too small for " +
+                std::to_string(o.queues + o.workers) + " threads: give at least 64 per thread");
+  return o;
+}
+
+std::string describe(const Options& o) {
+  std::ostringstream s;
+  s << "dev=" << o.dev << " queues=" << o.queues << " workers=" << o.workers
+    << " addr=" << format_ipv4_addr(o.addr) << " host-addr="
+    << (o.host_prefix ? format_ipv4_addr(o.host_addr) + "/" + std::to_string(o.host_prefix) : "none")
+    << " mtu=" << o.mtu << " pool-buffers=" << o.pool_buffers << " batch=" << o.batch
+    << " read-mode=" << (o.read_mode == ReadMode::kSingle ? "single" : "multishot");
+  return s.str();
+}
+
+}  // namespace tuntcp::engine

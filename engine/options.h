@@ -1,0 +1,45 @@
+// Every command-line flag of tuntcp, with its default. parse_options() is the only place that
+// knows CLI11; the rest of the engine reads this plain struct.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace tuntcp::engine {
+
+enum class LogLevel { kError = 0, kWarn, kInfo, kDebug };
+enum class ReadMode { kMultishot, kSingle };
+
+struct Options {
+  std::string dev = "tuntcp0";
+  uint32_t queues = 1;
+  uint32_t workers = 0;  // 0 = same as queues
+  uint32_t addr = 0xc6120002;       // 198.18.0.2: tuntcp's own address
+  uint32_t host_addr = 0xc6120001;  // 198.18.0.1: the kernel's side of the link
+  uint8_t host_prefix = 24;         // 0 = leave the device's addresses alone
+  uint32_t mtu = 1500;
+  uint32_t txqueuelen = 1000;
+  uint32_t ring_entries = 256;
+  uint32_t pool_buffers = 8192;     // in all; split over readers and workers
+  uint32_t batch = 64;
+  uint32_t reads_in_flight = 64;    // for --read-mode single
+  ReadMode read_mode = ReadMode::kMultishot;
+  std::vector<int> cpus;            // pin threads (readers first, then workers) round-robin
+  double stats_interval = 0;        // seconds; 0 = only the summary at exit
+  double duration = 0;              // seconds; 0 = until SIGINT/SIGTERM
+  uint32_t icmp_rate = 1000;        // ICMP errors per second per worker
+  uint32_t icmp_burst = 50;
+  LogLevel log_level = LogLevel::kInfo;
+};
+
+// Parses argv. On success returns the options; on --help/--version prints and returns nullopt
+// with exit_code 0; on a bad value prints one line to stderr and returns nullopt with
+// exit_code 2.
+std::optional<Options> parse_options(int argc, char** argv, int& exit_code);
+
+// Human-readable description of the chosen configuration (printed at start-up).
+std::string describe(const Options& o);
+
+}  // namespace tuntcp::engine

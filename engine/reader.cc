@@ -1,0 +1,159 @@
+#include "engine/reader.h"
+
+#include <cerrno>
+#include <cstring>
+#include <memory>
+
+#include "engine/log.h"
+#include "io/uring.h"
+#include "proto/flow.h"
+
+namespace tuntcp::engine {
+namespace {
+
+constexpr uint64_t kReadTag = 1;
+constexpr uint64_t kCancelTag = 2;
+constexpr uint16_t kBufGroup = 0;
+
+uint32_t next_pow2(uint32_t v) {
+  uint32_t p = 1;
+  while (p < v) p <<= 1;
+  return p;
+}
+
+}  // namespace
+
+Reader::Reader(uint32_t index, int tun_fd, io::BufferPool& pool, uint32_t partition,
+               std::vector<WorkerInbox*> inboxes, const Options& opts)
+    : index_(index), fd_(tun_fd), pool_(pool), partition_(partition),
+      inboxes_(std::move(inboxes)), opts_(opts) {}
+
+void Reader::run() {
+  io::Partition& part = pool_.partition(partition_);
+  io::Ring ring(opts_.ring_entries);
+  // The ring of buffers the kernel may read into. A buffer id (bid) is the slot's index in
+  // this partition; the kernel hands it back in each completion.
+  io::BufRing bufs(ring, kBufGroup, next_pow2(part.size()));
+  std::vector<uint8_t> in_ring(part.size(), 0);
+  uint32_t ring_count = 0;
+  auto give_to_kernel = [&](io::BufId id) {
+    const uint16_t bid = static_cast<uint16_t>(id - part.first());
+    bufs.add(pool_.data(id), pool_.slot_size(), bid);
+    in_ring[bid] = 1;
+    ++ring_count;
+  };
+  for (io::BufId id; (id = part.alloc()) != io::kNoBuf;) give_to_kernel(id);
+  bufs.publish();
+
+  bool multishot = opts_.read_mode == ReadMode::kMultishot;
+  uint32_t reads_armed = 0;  // SQEs (multishot: 0 or 1) that may still complete with data
+  auto arm = [&]() {
+    io_uring_sqe* sqe = ring.sqe();
+    if (multishot) {
+      // liburing 2.3 has no prep helper for READ_MULTISHOT: fill the SQE by hand.
+      io_uring_prep_rw(io::kOpReadMultishot, sqe, fd_, nullptr, 0, 0);
+    } else {
+      io_uring_prep_read(sqe, fd_, nullptr, pool_.slot_size(), 0);
+    }
+    sqe->flags |= IOSQE_BUFFER_SELECT;
+    sqe->buf_group = kBufGroup;
+    io_uring_sqe_set_data64(sqe, kReadTag);
+    ++reads_armed;
+  };
+  auto target_reads = [&]() -> uint32_t {
+    if (multishot) return ring_count > 0 ? 1 : 0;
+    return std::min<uint32_t>(opts_.reads_in_flight, ring_count);
+  };
+
+  // Packets staged per worker, handed over in one bulk enqueue per round.
+  const size_t workers = inboxes_.size();
+  std::vector<std::vector<PacketRef>> staged(workers);
+  for (auto& s : staged) s.reserve(256);
+  std::vector<std::unique_ptr<moodycamel::ProducerToken>> tokens;
+  for (auto* inbox : inboxes_) tokens.push_back(std::make_unique<moodycamel::ProducerToken>(inbox->queue()));
+
+  std::vector<io::BufId> returned(256);
+  bool stopping = false, cancel_sent = false;
+  bool warned_fallback = false;
+  while (true) {
+    if (!stopping && stop_.load(std::memory_order_relaxed)) stopping = true;
+    if (stopping && !cancel_sent && reads_armed > 0) {
+      io_uring_sqe* sqe = ring.sqe();
+      io_uring_prep_cancel64(sqe, kReadTag, IORING_ASYNC_CANCEL_ALL);
+      io_uring_sqe_set_data64(sqe, kCancelTag);
+      cancel_sent = true;
+    }
+    if (stopping && reads_armed == 0) break;
+    if (!stopping) {
+      while (reads_armed < target_reads()) arm();
+    }
+    // Sleep in the kernel until a read completes; poll briefly while starved of buffers so
+    // that returns from workers re-arm reads quickly.
+    const bool starved = !stopping && ring_count == 0;
+    ring.submit_and_wait(starved ? 200 : 50000);
+
+    uint32_t got = 0;
+    ring.for_each_cqe([&](io_uring_cqe* cqe) {
+      if (io_uring_cqe_get_data64(cqe) != kReadTag) return;
+      const bool more = multishot && (cqe->flags & IORING_CQE_F_MORE);
+      if (!more) --reads_armed;
+      if (cqe->flags & IORING_CQE_F_BUFFER) {
+        const uint16_t bid = static_cast<uint16_t>(cqe->flags >> IORING_CQE_BUFFER_SHIFT);
+        const io::BufId id = part.first() + bid;
+        in_ring[bid] = 0;
+        --ring_count;
+        if (cqe->res <= 0) {
+          part.free_local(id);  // nothing read into it: back to the free list, re-added below
+          return;
+        }
+        const uint32_t len = static_cast<uint32_t>(cqe->res);
+        const proto::FlowKey key = proto::flow_key_of_received({pool_.data(id), len});
+        const uint32_t w = proto::pick_shard(proto::flow_hash(key), static_cast<uint32_t>(workers));
+        staged[w].push_back({id, len});
+        stats_.rx_packets.add();
+        stats_.rx_bytes.add(len);
+        ++got;
+        return;
+      }
+      if (cqe->res == -ENOBUFS) {
+        stats_.pool_exhausted.add();
+      } else if (cqe->res == -EINVAL && multishot && !stopping) {
+        // Kernel without READ_MULTISHOT (before 6.7): fall back to single reads for good.
+        multishot = false;
+        if (!warned_fallback) log_warn("reader %u: multishot read unsupported, using single reads", index_);
+        warned_fallback = true;
+      } else if (cqe->res < 0 && cqe->res != -ECANCELED) {
+        stats_.read_errors.add();
+        if (stats_.read_errors.get() <= 3)
+          log_warn("reader %u: read failed: %s", index_, std::strerror(-cqe->res));
+      }
+      if (!more && !stopping && multishot) stats_.rearms.add();
+    });
+
+    for (size_t w = 0; w < workers; ++w) {
+      auto& s = staged[w];
+      if (s.empty()) continue;
+      inboxes_[w]->queue().enqueue_bulk(*tokens[w], s.data(), s.size());
+      stats_.handoffs.add(s.size());
+      stats_.handoff_batches.add();
+      s.clear();
+      if (inboxes_[w]->notify()) stats_.wakeups.add();
+    }
+    // Buffers come home from workers through the return queue; free ones go back to the kernel.
+    size_t n;
+    while ((n = part.drain_returns(returned.data(), returned.size())) > 0)
+      for (size_t i = 0; i < n; ++i) part.free_local(returned[i]);
+    if (!stopping)
+      for (io::BufId id; (id = part.alloc()) != io::kNoBuf;) give_to_kernel(id);
+    bufs.publish();
+    in_use_.store(part.size() - ring_count - static_cast<uint32_t>(part.free_count()),
+                  std::memory_order_relaxed);
+    (void)got;
+  }
+  // Buffers still in the provided ring are free: take them back before the ring goes away.
+  for (uint32_t bid = 0; bid < in_ring.size(); ++bid)
+    if (in_ring[bid]) part.free_local(part.first() + bid);
+  log_debug("reader %u stopped", index_);
+}
+
+}  // namespace tuntcp::engine
