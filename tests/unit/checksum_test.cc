@@ -112,8 +112,8 @@ TEST(ChecksumVariants, DefaultDispatchIsTheLastSupportedVariant) {
     if (v.supported) best = &v;
   }
   ASSERT_NE(best, nullptr);
-  EXPECT_EQ(&active_variant(), best) << "active " << active_variant().name << ", best "
-                                     << best->name;
+  EXPECT_EQ(&active_variant(), best)
+      << "active " << active_variant().name << ", best " << best->name;
 }
 
 TEST(ChecksumVariants, SelectVariantRejectsUnknownNames) {
@@ -172,8 +172,8 @@ TEST(ChecksumEquivalence, EveryVariantMatchesReferenceAtEveryAlignment0To63ForSa
   std::vector<size_t> lengths;
   for (size_t len = 0; len <= 300; ++len) lengths.push_back(len);
   for (size_t len = 301; len <= kMaxLen; len += 97) lengths.push_back(len);
-  for (size_t len : {511, 512, 513, 1023, 1024, 1025, 1499, 1500, 1501, 4095, 4096, 4097, 8999,
-                     9000}) {
+  for (size_t len :
+       {511, 512, 513, 1023, 1024, 1025, 1499, 1500, 1501, 4095, 4096, 4097, 8999, 9000}) {
     lengths.push_back(len);
   }
   std::mt19937 rng(4);
@@ -217,10 +217,20 @@ TEST(ChecksumEquivalence, VariantsReadOnlyTheBytesTheyAreGiven) {
 // slowly), over lengths that cross the vector variants' internal block boundaries.
 TEST(ChecksumEquivalence, EveryVariantMatchesReferenceOnExtremeDataAtLargeLengths) {
   constexpr size_t kBlockSse2 = 16383 * 64, kBlockAvx2 = 16383 * 128, kBlockAvx512 = 16383 * 256;
-  const std::vector<size_t> lengths = {
-      65535,          65536,          65537,          kBlockSse2 - 1, kBlockSse2,
-      kBlockSse2 + 1, kBlockSse2 + 64, kBlockAvx2,    kBlockAvx2 + 129, kBlockAvx512 - 1,
-      kBlockAvx512,   kBlockAvx512 + 1, kBlockAvx512 + 255, 2 * kBlockAvx512 + 1001};
+  const std::vector<size_t> lengths = {65535,
+                                       65536,
+                                       65537,
+                                       kBlockSse2 - 1,
+                                       kBlockSse2,
+                                       kBlockSse2 + 1,
+                                       kBlockSse2 + 64,
+                                       kBlockAvx2,
+                                       kBlockAvx2 + 129,
+                                       kBlockAvx512 - 1,
+                                       kBlockAvx512,
+                                       kBlockAvx512 + 1,
+                                       kBlockAvx512 + 255,
+                                       2 * kBlockAvx512 + 1001};
   const size_t max_len = 2 * kBlockAvx512 + 1001;
   std::vector<uint8_t> buf(max_len + 1);
   const std::array<std::array<uint8_t, 2>, 4> patterns = {
@@ -330,8 +340,8 @@ TEST(ChecksumSeed, SeedIsAddedWithEndAroundCarry) {
   for (const Variant& v : variants()) {
     if (!v.supported) continue;
     EXPECT_EQ(v.fn(data, 0, 0xffff), 0xffff) << v.name;
-    EXPECT_EQ(v.fn(data, 2, 0x0001), 0x0001) << v.name;          // 0xffff + 1 -> 0x0001
-    EXPECT_EQ(v.fn(data, 2, 0xffffffff), 0xffff) << v.name;      // a 32-bit seed folds too
+    EXPECT_EQ(v.fn(data, 2, 0x0001), 0x0001) << v.name;      // 0xffff + 1 -> 0x0001
+    EXPECT_EQ(v.fn(data, 2, 0xffffffff), 0xffff) << v.name;  // a 32-bit seed folds too
     EXPECT_EQ(v.fn(data, 0, 0x00010000), 0x0001) << v.name;
   }
 }
