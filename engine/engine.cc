@@ -2,6 +2,7 @@
 
 #include <pthread.h>
 #include <sched.h>
+#include <sys/random.h>
 
 #include <cstring>
 #include <string>
@@ -36,11 +37,15 @@ Engine::Engine(const Options& opts) : opts_(opts) {
   log_debug("pool: %u buffers of %u bytes, %zu MiB%s", pool_->total(), pool_->slot_size(),
             pool_->region_bytes() >> 20, pool_->huge_pages() ? ", huge pages" : "");
 
+  // RFC 6528: one random secret per process for the ISN hash.
+  proto::tcp::SipKey secret;
+  if (getrandom(&secret, sizeof secret, 0) != static_cast<ssize_t>(sizeof secret))
+    throw io::SetupError("getrandom failed: no randomness for TCP initial sequence numbers");
   for (uint32_t w = 0; w < opts_.workers; ++w) {
     // Worker w writes on queue w % queues: with equal counts, each worker has its own queue,
     // and the kernel's flow table steers its flows' packets back to that queue's reader.
     workers_.push_back(std::make_unique<Worker>(w, tun_->queue_fd(w % opts_.queues), *pool_,
-                                                opts_.queues + w, opts_));
+                                                opts_.queues + w, opts_, secret));
   }
   std::vector<WorkerInbox*> inboxes;
   for (auto& w : workers_) inboxes.push_back(&w->inbox());

@@ -21,6 +21,8 @@ class Engine {
   explicit Engine(const Options& opts);
   ~Engine();
 
+  // Client mode: worker 0 opens the connection described by `plan` when it starts.
+  void set_client(const ClientPlan& plan, ClientResult& result) { workers_[0]->set_client(plan, result); }
   void start();
   // Stops readers first (their reads cancelled and handed off), then workers (inboxes and
   // writes drained), joins every thread. Idempotent.

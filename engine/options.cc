@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <sstream>
 
+#include "engine/services/services.h"
 #include "engine/version.h"
 #include "proto/ipv4.h"
 
@@ -13,6 +14,9 @@ namespace {
 
 using proto::format_ipv4_addr;
 using proto::parse_ipv4_addr;
+
+// CPU numbers must fit a cpu_set_t (CPU_SETSIZE).
+constexpr int kMaxCpus = 1024;
 
 // "0,2,4-7" -> {0,2,4,5,6,7}. Returns an error message, empty on success.
 std::string parse_cpu_list(const std::string& text, std::vector<int>& out) {
@@ -24,12 +28,13 @@ std::string parse_cpu_list(const std::string& text, std::vector<int>& out) {
     const char* b = part.data();
     const char* e = b + part.size();
     auto [p, ec] = std::from_chars(b, e, lo);
-    if (ec != std::errc() || lo < 0) return "bad CPU number in '" + part + "'";
+    if (ec != std::errc() || lo < 0 || lo >= kMaxCpus) return "bad CPU number in '" + part + "'";
     hi = lo;
     if (p != e) {
       if (*p != '-') return "bad CPU range '" + part + "'";
       auto [p2, ec2] = std::from_chars(p + 1, e, hi);
-      if (ec2 != std::errc() || p2 != e || hi < lo) return "bad CPU range '" + part + "'";
+      if (ec2 != std::errc() || p2 != e || hi < lo || hi >= kMaxCpus)
+        return "bad CPU range '" + part + "'";
     }
     for (int c = lo; c <= hi; ++c) out.push_back(c);
   }
@@ -44,7 +49,8 @@ std::optional<Options> parse_options(int argc, char** argv, int& exit_code) {
   CLI::App app{
       "tuntcp: a multi-threaded user-space TCP/IP engine on a multi-queue TUN device.\n"
       "It creates the TUN device, gives the kernel's side --host-addr, answers as --addr,\n"
-      "and serves what the kernel sends there: IPv4 and ICMP echo (ping).\n"
+      "and serves what the kernel sends there: ICMP echo (ping) and TCP services, or\n"
+      "opens a TCP connection itself (--connect).\n"
       "Needs root or CAP_NET_ADMIN. Run it inside a network namespace for experiments.",
       "tuntcp"};
   app.get_formatter()->column_width(34);
@@ -96,6 +102,44 @@ std::optional<Options> parse_options(int argc, char** argv, int& exit_code) {
   app.add_option("--log-level", log_level, "error, warn, info or debug")
       ->capture_default_str()->check(CLI::IsMember({"error", "warn", "info", "debug"}));
 
+  app.add_option("--services", o.services,
+                 "TCP services to listen on, NAME[:PORT],... or none; known: " +
+                     services::describe_services())
+      ->capture_default_str();
+  app.add_option("--max-connections", o.max_connections,
+                 "TCP connections in all (TIME-WAIT included); beyond it SYNs get RST")
+      ->capture_default_str()->check(CLI::Range(1u, 10000000u));
+  app.add_option("--backlog", o.backlog, "half-open (SYN-RECEIVED) connections per listener per worker; "
+                 "beyond it SYNs are dropped")
+      ->capture_default_str()->check(CLI::Range(1u, 10000000u));
+  app.add_option("--rcvbuf", o.rcvbuf, "per-connection receive buffer in bytes (bounds the window)")
+      ->capture_default_str()->check(CLI::Range(4096u, 1u << 30));
+  app.add_option("--sndbuf", o.sndbuf, "per-connection send buffer in bytes")
+      ->capture_default_str()->check(CLI::Range(4096u, 1u << 30));
+  app.add_flag("--nodelay", o.nodelay, "disable Nagle's algorithm (send small segments at once)");
+  app.add_option("--min-rto", o.min_rto_ms, "minimum retransmission timeout in ms (RFC 6298; Linux 200)")
+      ->capture_default_str()->check(CLI::Range(1u, 60000u));
+  app.add_option("--time-wait", o.time_wait, "seconds a closed connection stays in TIME-WAIT (2*MSL)")
+      ->capture_default_str()->check(CLI::Range(0.0, 600.0));
+  app.add_flag("--keepalive", o.keepalive, "send keepalive probes on idle connections (RFC 1122 4.2.3.6)");
+  app.add_option("--keepalive-idle", o.keepalive_idle, "seconds idle before the first keepalive probe")
+      ->capture_default_str()->check(CLI::Range(1.0, 1e6));
+  app.add_option("--keepalive-interval", o.keepalive_interval, "seconds between keepalive probes")
+      ->capture_default_str()->check(CLI::Range(1.0, 1e6));
+  app.add_option("--keepalive-count", o.keepalive_count, "unanswered probes before the connection is dropped")
+      ->capture_default_str()->check(CLI::Range(1u, 1000u));
+  app.add_flag("--no-timestamps", o.no_timestamps, "do not offer TCP timestamps (RFC 7323)");
+  app.add_flag("--no-sack", o.no_sack, "do not offer SACK (RFC 2018)");
+  app.add_flag("--no-wscale", o.no_wscale, "do not offer window scaling (RFC 7323)");
+  std::string connect;
+  app.add_option("--connect", connect,
+                 "client mode: open one TCP connection to IP:PORT, send and/or receive, report, exit");
+  app.add_option("--send-bytes", o.send_bytes, "client mode: bytes of a test pattern to send, then FIN")
+      ->check(CLI::Range(uint64_t{0}, uint64_t{1} << 50));
+  app.add_option("--send-file", o.send_file, "client mode: send this file's contents, then FIN")
+      ->check(CLI::ExistingFile);
+  app.add_flag("--receive", o.receive, "client mode: count the bytes the peer sends until it closes");
+
   auto fail = [&](const std::string& msg) -> std::optional<Options> {
     std::fprintf(stderr, "tuntcp: error: %s (see tuntcp --help)\n", msg.c_str());
     exit_code = 2;
@@ -129,6 +173,13 @@ std::optional<Options> parse_options(int argc, char** argv, int& exit_code) {
     if ((o.host_addr & mask) != (o.addr & mask))
       return fail("--addr " + format_ipv4_addr(o.addr) + " is outside --host-addr " + host +
                   ": the kernel would not route it to the TUN");
+    // Below /31 the all-zeros and all-ones host parts are the subnet and broadcast addresses:
+    // the kernel never sends unicast traffic for them into the TUN.
+    if (prefix < 31 && ((o.addr & ~mask) == 0 || (o.addr & ~mask) == ~mask))
+      return fail("--addr " + format_ipv4_addr(o.addr) + " is the network or broadcast address of " +
+                  host);
+    if (prefix < 31 && ((o.host_addr & ~mask) == 0 || (o.host_addr & ~mask) == ~mask))
+      return fail("--host-addr " + host + " is a network or broadcast address");
   }
   if (proto::is_multicast(o.addr) || proto::is_loopback(o.addr) || o.addr == 0 || o.addr == ~0u)
     return fail("--addr must be a unicast address, got " + format_ipv4_addr(o.addr));
@@ -142,6 +193,28 @@ std::optional<Options> parse_options(int argc, char** argv, int& exit_code) {
                 : log_level == "debug" ? LogLevel::kDebug
                                        : LogLevel::kInfo;
   if (o.workers == 0) o.workers = o.queues;
+  {
+    std::string err;
+    services::parse_service_list(o.services, err);
+    if (!err.empty()) return fail("--services: " + err);
+  }
+  if (!connect.empty()) {
+    auto colon = connect.rfind(':');
+    unsigned port = 0;
+    std::string ptxt = colon == std::string::npos ? "" : connect.substr(colon + 1);
+    auto [p, ec] = std::from_chars(ptxt.data(), ptxt.data() + ptxt.size(), port);
+    if (colon == std::string::npos || !parse_ipv4_addr(connect.substr(0, colon), o.connect_addr) ||
+        ec != std::errc() || p != ptxt.data() + ptxt.size() || port == 0 || port > 65535)
+      return fail("--connect: expected IPv4:PORT, got '" + connect + "'");
+    o.connect_port = static_cast<uint16_t>(port);
+    o.client = true;
+    if (o.send_bytes == 0 && o.send_file.empty() && !o.receive)
+      return fail("--connect needs --send-bytes N, --send-file FILE or --receive");
+    if (o.send_bytes > 0 && !o.send_file.empty())
+      return fail("--send-bytes and --send-file exclude each other");
+  } else if (o.send_bytes > 0 || !o.send_file.empty() || o.receive) {
+    return fail("--send-bytes, --send-file and --receive need --connect IP:PORT");
+  }
   if (o.pool_buffers < 64 * (o.queues + o.workers))
     return fail("--pool-buffers " + std::to_string(o.pool_buffers) + " is too small for " +
                 std::to_string(o.queues + o.workers) + " threads: give at least 64 per thread");
@@ -154,7 +227,8 @@ std::string describe(const Options& o) {
     << " addr=" << format_ipv4_addr(o.addr) << " host-addr="
     << (o.host_prefix ? format_ipv4_addr(o.host_addr) + "/" + std::to_string(o.host_prefix) : "none")
     << " mtu=" << o.mtu << " pool-buffers=" << o.pool_buffers << " batch=" << o.batch
-    << " read-mode=" << (o.read_mode == ReadMode::kSingle ? "single" : "multishot");
+    << " read-mode=" << (o.read_mode == ReadMode::kSingle ? "single" : "multishot")
+    << " services=" << o.services;
   return s.str();
 }
 

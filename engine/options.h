@@ -32,6 +32,28 @@ struct Options {
   uint32_t icmp_rate = 1000;        // ICMP errors per second per worker
   uint32_t icmp_burst = 50;
   LogLevel log_level = LogLevel::kInfo;
+
+  // TCP
+  std::string services = "discard,echo,chargen";  // NAME[:PORT],... or none
+  uint32_t max_connections = 65536;  // in all, split over workers
+  uint32_t backlog = 4096;           // SYN-RECEIVED connections per listener per worker
+  uint32_t rcvbuf = 256 * 1024;      // per-connection receive buffer (bytes)
+  uint32_t sndbuf = 256 * 1024;      // per-connection send buffer (bytes)
+  bool nodelay = false;              // disable Nagle
+  uint32_t min_rto_ms = 200;
+  double time_wait = 60;             // seconds in TIME-WAIT (2*MSL)
+  bool keepalive = false;
+  double keepalive_idle = 7200, keepalive_interval = 75;
+  uint32_t keepalive_count = 9;
+  bool no_timestamps = false, no_sack = false, no_wscale = false;
+
+  // Client mode: tuntcp opens one connection and exits when it is done.
+  bool client = false;
+  uint32_t connect_addr = 0;
+  uint16_t connect_port = 0;
+  uint64_t send_bytes = 0;     // pattern bytes to send (0 with --send-file: the whole file)
+  std::string send_file;
+  bool receive = false;        // count what the peer sends until it closes
 };
 
 // Parses argv. On success returns the options; on --help/--version prints and returns nullopt

@@ -137,7 +137,7 @@ void Reader::run() {
       stats_.handoffs.add(s.size());
       stats_.handoff_batches.add();
       s.clear();
-      if (inboxes_[w]->notify()) stats_.wakeups.add();
+      if (inboxes_[w]->notify()) stats_.worker_wakeups.add();
     }
     // Buffers come home from workers through the return queue; free ones go back to the kernel.
     size_t n;

@@ -1,6 +1,9 @@
 // Per-thread counters. Each thread owns one block and is its only writer; readers of the
 // numbers (the stats printer) load them with relaxed atomics. An increment is a plain load,
 // add and store: no lock prefix, no shared cache line (each block is cache-line aligned).
+//
+// The counter lists below are the single place a counter is named: the structs, the sums and
+// the printed summary are all generated from them.
 #pragma once
 
 #include <array>
@@ -15,57 +18,81 @@ namespace tuntcp::engine {
 class Counter {
  public:
   void add(uint64_t n = 1) { v_.store(v_.load(std::memory_order_relaxed) + n, std::memory_order_relaxed); }
+  void sub(uint64_t n = 1) { v_.store(v_.load(std::memory_order_relaxed) - n, std::memory_order_relaxed); }
   uint64_t get() const { return v_.load(std::memory_order_relaxed); }
 
  private:
   std::atomic<uint64_t> v_{0};
 };
 
+// X(name): counters of a reader thread.
+#define TUNTCP_READER_COUNTERS(X)                                              \
+  X(rx_packets) X(rx_bytes)                                                    \
+  X(handoffs)        /* packets handed to workers */                          \
+  X(handoff_batches) /* bulk enqueues */                                       \
+  X(worker_wakeups)  /* eventfd writes to wake a sleeping worker */            \
+  X(pool_exhausted)  /* the provided-buffer ring ran dry (reads paused) */     \
+  X(read_errors)                                                               \
+  X(rearms)          /* multishot reads armed again after ending */
+
+// X(name): counters of a worker thread.
+#define TUNTCP_WORKER_COUNTERS(X)                                                   \
+  X(packets) X(tx_packets) X(tx_bytes)                                              \
+  X(icmp_echo_replies) X(icmp_other) X(icmp_errors_sent)                            \
+  X(batches) X(sleeps)                                                              \
+  X(tcp_segments_in) X(tcp_segments_out) X(tcp_bytes_in) X(tcp_bytes_out)          \
+  X(tcp_passive_opens) X(tcp_active_opens) X(tcp_established)                       \
+  X(tcp_closed_normal) X(tcp_closed_reset) X(tcp_closed_timeout) X(tcp_closed_aborted) \
+  X(tcp_conns_open)         /* gauge: connection objects alive (TIME-WAIT included) */ \
+  X(tcp_retransmits) X(tcp_fast_retransmits) X(tcp_timeouts)                        \
+  X(tcp_ooo_segments) X(tcp_dup_segments) X(tcp_challenge_acks)                     \
+  X(tcp_rst_sent) X(tcp_refused) /* RST for segments to closed ports */            \
+  X(tcp_refused_max_conns) X(tcp_syn_backlog_drops)
+
 // Why a worker dropped a packet. IPv4 and ICMP reasons mirror proto's enums.
+#define TUNTCP_DROPS(X)                                                                  \
+  X(ip_truncated) X(ip_not_ipv4) X(ip_bad_ihl) X(ip_bad_total_length) X(ip_bad_checksum) \
+  X(ip_bad_source) X(ip_not_for_us) X(ip_fragment)                                       \
+  X(icmp_truncated) X(icmp_bad_checksum)                                                 \
+  X(tcp_bad_checksum) X(tcp_malformed)                                                   \
+  X(icmp_error_ratelimited) /* an ICMP error we owed was suppressed by the rate limit */ \
+  X(tx_no_buffer)           /* something to send but the worker's partition was empty */ \
+  X(tx_error)               /* the TUN write failed */
+
 enum class Drop : uint8_t {
-  kIpTruncated,
-  kIpNotIpv4,
-  kIpBadIhl,
-  kIpBadTotalLength,
-  kIpBadChecksum,
-  kIpBadSource,
-  kIpNotForUs,
-  kIpFragment,
-  kIcmpTruncated,
-  kIcmpBadChecksum,
-  kTcpUnhandled,      // TCP arrives before the TCP layer is wired in
-  kIcmpErrorLimited,  // an ICMP error we owed was suppressed by the rate limit
-  kTxNoBuffer,        // a reply was needed but the worker's pool partition was empty
-  kTxError,           // the TUN write failed
+#define X(n) k_##n,
+  TUNTCP_DROPS(X)
+#undef X
   kCount
 };
 std::string_view to_string(Drop d);
 
+// TCP states at shutdown, indexed like proto::tcp::State.
+inline constexpr size_t kTcpStates = 11;
+
 struct alignas(64) ReaderStats {
-  Counter rx_packets, rx_bytes;
-  Counter handoffs, handoff_batches;  // packets and bulk enqueues to workers
-  Counter wakeups;                    // eventfd writes to wake a sleeping worker
-  Counter pool_exhausted;             // the provided-buffer ring ran dry (reads paused)
-  Counter read_errors;
-  Counter rearms;                     // multishot reads armed again after ending
+#define X(n) Counter n;
+  TUNTCP_READER_COUNTERS(X)
+#undef X
 };
 
 struct alignas(64) WorkerStats {
-  Counter packets;  // taken from the hand-off queue
-  Counter tx_packets, tx_bytes;
-  Counter icmp_echo_replies, icmp_other, icmp_errors_sent;
-  Counter batches, sleeps;
+#define X(n) Counter n;
+  TUNTCP_WORKER_COUNTERS(X)
+#undef X
   std::array<Counter, static_cast<size_t>(Drop::kCount)> drops;
+  std::array<Counter, kTcpStates> tcp_state_at_exit;
   void drop(Drop d) { drops[static_cast<size_t>(d)].add(); }
 };
 
 // A plain-number copy of all counters, summed over threads, for printing and rate maths.
 struct Totals {
-  uint64_t rx_packets = 0, rx_bytes = 0, handoffs = 0, handoff_batches = 0, wakeups = 0;
-  uint64_t pool_exhausted = 0, read_errors = 0, rearms = 0;
-  uint64_t worker_packets = 0, tx_packets = 0, tx_bytes = 0;
-  uint64_t icmp_echo_replies = 0, icmp_other = 0, icmp_errors_sent = 0, batches = 0, sleeps = 0;
+#define X(n) uint64_t n = 0;
+  TUNTCP_READER_COUNTERS(X)
+  TUNTCP_WORKER_COUNTERS(X)
+#undef X
   std::array<uint64_t, static_cast<size_t>(Drop::kCount)> drops{};
+  std::array<uint64_t, kTcpStates> tcp_state_at_exit{};
   uint64_t drops_total() const;
 };
 Totals sum(const std::vector<const ReaderStats*>& readers,
@@ -74,7 +101,7 @@ Totals sum(const std::vector<const ReaderStats*>& readers,
 // One line for --stats-interval: rates over `seconds` since `prev`.
 std::string format_interval(const Totals& now, const Totals& prev, double elapsed, double seconds,
                             uint64_t pool_in_use, uint64_t pool_total);
-// The multi-line summary printed at exit: every non-zero counter as "name value".
+// The multi-line summary printed at exit: "name value" per counter, drops by reason.
 std::string format_summary(const Totals& t, double seconds);
 
 }  // namespace tuntcp::engine

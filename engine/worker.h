@@ -1,32 +1,41 @@
-// A worker (shard): takes datagrams from its inbox, runs them through the protocol layers, and
+// A worker (shard): takes datagrams from its inbox, runs them through IPv4, ICMP and TCP, and
 // writes what they answer through its own io_uring on its own TUN queue. Everything a worker
 // touches per packet is its own: no locks, no shared counters.
 #pragma once
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
 
+#include "engine/client.h"
 #include "engine/handoff.h"
 #include "engine/options.h"
+#include "engine/packet_io.h"
 #include "engine/stats.h"
 #include "io/buffer_pool.h"
 #include "proto/icmp.h"
-
-namespace tuntcp::io {
-class Ring;
-}
+#include "proto/ipv4.h"
+#include "proto/tcp/isn.h"
 
 namespace tuntcp::engine {
+
+class TcpStack;
 
 class Worker {
  public:
   Worker(uint32_t index, int tun_fd, io::BufferPool& pool, uint32_t partition,
-         const Options& opts);
+         const Options& opts, const proto::tcp::SipKey& isn_secret);
+  ~Worker();
 
   WorkerInbox& inbox() { return inbox_; }
+  // Client mode: this worker opens the connection when it starts.
+  void set_client(const ClientPlan& plan, ClientResult& result) {
+    client_plan_ = plan;
+    client_result_ = &result;
+  }
   void run();
-  // Asks the worker to finish: it drains its inbox and in-flight writes first. Call only after
-  // every reader has stopped, so nothing new arrives.
+  // Asks the worker to finish: it aborts its connections and drains its inbox and in-flight
+  // writes first. Call only after every reader has stopped, so nothing new arrives.
   void stop() {
     stop_.store(true, std::memory_order_release);
     inbox_.wake();
@@ -37,29 +46,26 @@ class Worker {
 
  private:
   void handle(PacketRef pkt, uint64_t now_us);
-  void handle_icmp(PacketRef pkt, const struct proto::Ipv4View& ip);
+  void handle_icmp(PacketRef pkt, const proto::Ipv4View& ip);
   void send_dest_unreachable(const proto::Ipv4View& ip, uint8_t code, uint64_t now_us);
-  void transmit(io::BufId id, uint32_t len);
-  void release(io::BufId id);
-  void reap_completions();
+  void process_batch(const PacketRef* pkts, size_t n);
+  uint64_t idle_timeout_us(uint64_t now_us) const;
 
   uint32_t index_;
-  int fd_;
-  io::BufferPool& pool_;
-  uint32_t partition_;
-  io::Partition& own_;
   const Options& opts_;
+  proto::tcp::SipKey isn_secret_;
+  WorkerStats stats_;
+  PacketIo io_;
   WorkerInbox inbox_;
-  io::ReturnBatch returns_;
   proto::icmp::RateLimiter icmp_errors_;
-  io::Ring* ring_ = nullptr;  // valid while run() executes
-  uint32_t writes_in_flight_ = 0;
+  std::unique_ptr<TcpStack> tcp_;  // lives while run() executes
+  ClientPlan client_plan_;
+  ClientResult* client_result_ = nullptr;
   uint16_t next_ip_id_;
   uint64_t eventfd_value_ = 0;  // target of the pending eventfd read
   bool eventfd_armed_ = false;
   std::atomic<bool> stop_{false};
   std::atomic<uint32_t> in_use_{0};
-  WorkerStats stats_;
 };
 
 }  // namespace tuntcp::engine

@@ -42,6 +42,7 @@ BufferPool::BufferPool(uint32_t partitions, uint32_t slots_per_partition, uint32
     madvise(p, bytes_, MADV_POPULATE_WRITE);
   }
   base_ = static_cast<uint8_t*>(p);
+  refs_ = std::make_unique<uint16_t[]>(static_cast<size_t>(partitions) * slots_per_partition);
   partitions_.reserve(partitions);
   for (uint32_t i = 0; i < partitions; ++i) {
     auto part = std::make_unique<Partition>();

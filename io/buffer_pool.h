@@ -61,6 +61,9 @@ class BufferPool {
   BufferPool& operator=(const BufferPool&) = delete;
 
   uint8_t* data(BufId id) const { return base_ + static_cast<size_t>(id) * slot_size_; }
+  // References to a buffer held by its current user thread (the packet path and, for TCP,
+  // the reassembly queue). Only the thread that has the buffer touches its count.
+  uint16_t& refs(BufId id) { return refs_[id]; }
   uint32_t slot_size() const { return slot_size_; }
   uint32_t owner_of(BufId id) const { return id / per_partition_; }
   Partition& partition(uint32_t p) { return *partitions_[p]; }
@@ -83,6 +86,7 @@ class BufferPool {
   uint32_t slot_size_;
   uint32_t per_partition_;
   std::vector<std::unique_ptr<Partition>> partitions_;
+  std::unique_ptr<uint16_t[]> refs_;
 };
 
 // Collects buffers to give back, one staging list per owner partition, and hands each list

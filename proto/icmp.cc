@@ -79,16 +79,14 @@ bool RateLimiter::allow(uint64_t now_us) {
     last_us_ = now_us;
   }
   if (now_us > last_us_) {
-    // Whole tokens earned since last_us_; keep the remainder by advancing last_us_ only by the
-    // time those tokens took.
-    const uint64_t earned = (now_us - last_us_) * rate_ / 1000000;
-    if (earned > 0) {
-      tokens_ = std::min<uint64_t>(burst_, tokens_ + earned);
-      last_us_ = tokens_ >= burst_ ? now_us : last_us_ + earned * 1000000 / rate_;
-    }
+    // Clamp the idle time first so that the product cannot overflow.
+    const uint64_t full_after = cap_ / rate_ + 1;
+    const uint64_t dt = std::min(now_us - last_us_, full_after);
+    credit_ = std::min(cap_, credit_ + dt * rate_);
+    last_us_ = now_us;
   }
-  if (tokens_ == 0) return false;
-  --tokens_;
+  if (credit_ < kUnit) return false;
+  credit_ -= kUnit;
   return true;
 }
 

@@ -47,14 +47,17 @@ size_t build_dest_unreachable(uint8_t* out, size_t cap, uint32_t local_addr, con
 // A token bucket: `rate` tokens per second, at most `burst` saved. Time comes in as µs.
 class RateLimiter {
  public:
-  RateLimiter(uint32_t rate_per_sec, uint32_t burst) : rate_(rate_per_sec), burst_(burst),
-                                                       tokens_(burst) {}
+  RateLimiter(uint32_t rate_per_sec, uint32_t burst)
+      : rate_(rate_per_sec), cap_(uint64_t{burst} * kUnit), credit_(cap_) {}
   bool allow(uint64_t now_us);
 
  private:
+  // Credit is kept in millionths of a token: each microsecond earns `rate` of them, exactly,
+  // so no rounding ever hands out extra tokens.
+  static constexpr uint64_t kUnit = 1000000;
   uint32_t rate_;
-  uint32_t burst_;
-  uint64_t tokens_;  // whole tokens available
+  uint64_t cap_;
+  uint64_t credit_;
   uint64_t last_us_ = 0;
   bool started_ = false;
 };

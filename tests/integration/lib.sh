@@ -103,3 +103,25 @@ tt_ping_ok() {
   echo "$out" | tail -n 2
   echo "$out" | grep -q " $count received, 0% packet loss" || tt_fail "ping lost packets: $out"
 }
+
+LOADGEN=${LOADGEN:-$(dirname "$NETPROBE")/tuntcp-loadgen}
+
+# A file of N MiB of random bytes in the test's directory; prints its path.
+tt_random_file() {
+  local f=$TT_DIR/random-$1M
+  head -c $(($1 * 1048576)) /dev/urandom >"$f"
+  echo "$f"
+}
+
+# Fails if the kernel side of the namespace still has ESTABLISHED or CLOSE-WAIT sockets, or
+# tuntcp's summary shows connections it had not closed (anything but CLOSED or TIME-WAIT).
+tt_expect_no_leftovers() {
+  local left
+  left=$(tt_ns ss -Htan state established state close-wait 2>/dev/null | wc -l)
+  [[ $left -eq 0 ]] || tt_fail "kernel still has $left ESTABLISHED/CLOSE-WAIT sockets: $(tt_ns ss -tan)"
+  local s
+  for s in syn_sent syn_received established fin_wait_1 fin_wait_2 close_wait closing last_ack; do
+    tt_expect "tcp_at_exit_$s" -eq 0 >/dev/null
+  done
+  tt_log "ok: no connection left behind"
+}

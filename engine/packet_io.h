@@ -1,0 +1,65 @@
+// A worker's packet I/O: buffers for what it sends, writes through its own io_uring on its own
+// TUN queue, and reference-counted release of every buffer it touches (received datagrams go
+// back to the reader that owns them, in bulk, once per batch).
+#pragma once
+
+#include <cstdint>
+
+#include "engine/stats.h"
+#include "io/buffer_pool.h"
+#include "io/uring.h"
+
+namespace tuntcp::engine {
+
+class PacketIo {
+ public:
+  PacketIo(uint32_t worker, int tun_fd, io::BufferPool& pool, uint32_t partition,
+           uint32_t max_writes, WorkerStats& stats);
+
+  // Called by the worker's run() once its ring exists, and with nullptr when it goes away.
+  void attach(io::Ring* ring) { ring_ = ring; }
+
+  io::BufferPool& pool() { return pool_; }
+  uint8_t* data(io::BufId id) const { return pool_.data(id); }
+  uint32_t slot_size() const { return pool_.slot_size(); }
+
+  // A buffer to build an outgoing datagram in (one reference), or kNoBuf (counted) when the
+  // worker's partition is empty.
+  io::BufId alloc_tx();
+  // Queues a write of the first `len` bytes of `id`; the buffer is released when it completes.
+  void transmit(io::BufId id, uint32_t len);
+  // A datagram arrived from a reader: the worker holds its one reference.
+  void adopt(io::BufId id) { pool_.refs(id) = 1; }
+  void hold(io::BufId id) { ++pool_.refs(id); }
+  void release(io::BufId id);
+
+  // Submits queued writes and reaps completed ones; hands released foreign buffers back.
+  void flush();
+  // Reaps completions (the worker's loop calls this after waiting on the ring).
+  void reap();
+  // True once after the worker's eventfd read completed (it must be armed again).
+  bool take_event() {
+    const bool e = event_completed_;
+    event_completed_ = false;
+    return e;
+  }
+  uint32_t writes_in_flight() const { return writes_in_flight_; }
+  uint32_t buffers_in_use() const;
+
+  static constexpr uint64_t kEventTag = 1ull << 63;
+
+ private:
+  uint32_t worker_;
+  int fd_;
+  io::BufferPool& pool_;
+  uint32_t partition_;
+  io::Partition& own_;
+  io::ReturnBatch returns_;
+  uint32_t max_writes_;
+  WorkerStats& stats_;
+  io::Ring* ring_ = nullptr;
+  uint32_t writes_in_flight_ = 0;
+  bool event_completed_ = false;
+};
+
+}  // namespace tuntcp::engine

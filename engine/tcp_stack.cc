@@ -1,0 +1,327 @@
+#include "engine/tcp_stack.h"
+
+#include <cstring>
+
+#include "engine/log.h"
+#include "proto/tcp/rst.h"
+#include "proto/tcp/wire.h"
+
+namespace tuntcp::engine {
+
+namespace tcp = proto::tcp;
+
+namespace {
+// Linux's default ephemeral port range (net.ipv4.ip_local_port_range).
+constexpr uint32_t kEphemeralLo = 32768;
+constexpr uint32_t kEphemeralHi = 60999;
+}  // namespace
+
+TcpStack::TcpStack(uint32_t worker, const Options& opts, PacketIo& io, WorkerStats& stats,
+                   const tcp::SipKey& isn_secret, uint64_t now_us)
+    : worker_(worker), opts_(opts), io_(io), stats_(stats), isn_(isn_secret), now_(now_us),
+      // Each worker may hold its share of --max-connections (rounded up).
+      table_((opts.max_connections + opts.workers - 1) / opts.workers),
+      wheel_(now_us), listeners_(65536), embryonic_(65536),
+      next_ip_id_(static_cast<uint16_t>(worker * 7919 + 1)),
+      max_conns_((opts.max_connections + opts.workers - 1) / opts.workers) {
+  to_destroy_.reserve(64);
+}
+
+TcpStack::~TcpStack() {
+  // Sockets still open at destruction (abort_all not called): drop them without callbacks
+  // into a half-destroyed stack.
+  for (auto& s : slots_) {
+    if (s) wheel_.cancel(s.get());
+  }
+}
+
+void TcpStack::listen(uint16_t port, AppFactory factory) { listeners_[port] = std::move(factory); }
+
+tcp::Config TcpStack::config_for(const proto::FlowKey& key) const {
+  tcp::Config c;
+  c.local_addr = key.local_addr;
+  c.remote_addr = key.remote_addr;
+  c.local_port = key.local_port;
+  c.remote_port = key.remote_port;
+  c.mss = static_cast<uint16_t>(std::min<uint32_t>(opts_.mtu - 40, 65495));
+  c.recv_buffer = opts_.rcvbuf;
+  c.send_buffer = opts_.sndbuf;
+  c.nodelay = opts_.nodelay;
+  c.rto_min_us = opts_.min_rto_ms * 1000;
+  c.time_wait_us = static_cast<uint64_t>(opts_.time_wait * 1e6);
+  c.keepalive = opts_.keepalive;
+  c.keepalive_idle_us = static_cast<uint64_t>(opts_.keepalive_idle * 1e6);
+  c.keepalive_interval_us = static_cast<uint64_t>(opts_.keepalive_interval * 1e6);
+  c.keepalive_count = opts_.keepalive_count;
+  c.window_scaling = !opts_.no_wscale;
+  c.timestamps = !opts_.no_timestamps;
+  c.sack = !opts_.no_sack;
+  // RFC 7323 5.4 / Linux: a random timestamp offset per connection, from the same keyed hash.
+  c.ts_offset = isn_.isn(key.local_addr, key.local_port, key.remote_addr, key.remote_port, 0).raw() * 2654435761u;
+  return c;
+}
+
+Socket* TcpStack::create(const proto::FlowKey& key, std::unique_ptr<App> app, uint16_t listener_port) {
+  if (table_.size() >= max_conns_) return nullptr;
+  uint32_t slot;
+  if (!free_slots_.empty()) {
+    slot = free_slots_.back();
+    free_slots_.pop_back();
+  } else {
+    slot = static_cast<uint32_t>(slots_.size());
+    slots_.emplace_back();
+  }
+  if (!table_.insert(key, slot)) {
+    free_slots_.push_back(slot);
+    return nullptr;
+  }
+  slots_[slot] = std::make_unique<Socket>(*this, slot, key, config_for(key), std::move(app), listener_port);
+  stats_.tcp_conns_open.add();
+  return slots_[slot].get();
+}
+
+void TcpStack::destroy(Socket& s) {
+  wheel_.cancel(&s);
+  add_conn_stats(s.conn().stats());
+  if (s.embryonic) {
+    --embryonic_[s.listener_port()];
+    s.embryonic = false;
+  }
+  table_.erase(s.key());
+  const uint32_t slot = s.slot();
+  slots_[slot].reset();
+  free_slots_.push_back(slot);
+  stats_.tcp_conns_open.sub();
+}
+
+void TcpStack::add_conn_stats(const tcp::Stats& st) {
+  stats_.tcp_retransmits.add(st.retransmits);
+  stats_.tcp_fast_retransmits.add(st.fast_retransmits);
+  stats_.tcp_timeouts.add(st.timeouts);
+  stats_.tcp_ooo_segments.add(st.ooo_segments);
+  stats_.tcp_dup_segments.add(st.dup_segments);
+  stats_.tcp_challenge_acks.add(st.challenge_acks);
+  stats_.tcp_bytes_in.add(st.bytes_in);
+  stats_.tcp_bytes_out.add(st.bytes_out);
+}
+
+void TcpStack::established(Socket& s) {
+  if (s.embryonic) {
+    --embryonic_[s.listener_port()];
+    s.embryonic = false;
+  }
+  stats_.tcp_established.add();
+}
+
+void TcpStack::closed(Socket& s, tcp::CloseReason why) {
+  switch (why) {
+    case tcp::CloseReason::kNormal: stats_.tcp_closed_normal.add(); break;
+    case tcp::CloseReason::kReset: stats_.tcp_closed_reset.add(); break;
+    case tcp::CloseReason::kTimeout: stats_.tcp_closed_timeout.add(); break;
+    case tcp::CloseReason::kAborted: stats_.tcp_closed_aborted.add(); break;
+  }
+  (void)s;
+}
+
+void TcpStack::settle(Socket& s) {
+  s.notify_state();
+  if (s.conn().state() == tcp::State::kClosed) {
+    wheel_.cancel(&s);
+    if (!s.linked() && std::find(to_destroy_.begin(), to_destroy_.end(), &s) == to_destroy_.end())
+      to_destroy_.push_back(&s);
+    return;
+  }
+  const uint64_t d = s.conn().next_deadline();
+  if (d == tcp::kNever) {
+    wheel_.cancel(&s);
+  } else if (!s.linked() || s.deadline_us != d) {
+    wheel_.schedule(&s, d);
+  }
+}
+
+void TcpStack::emit(const Socket& s, const tcp::TcpRepr& h, std::span<const uint8_t> a,
+                    std::span<const uint8_t> b) {
+  const io::BufId id = io_.alloc_tx();
+  if (id == io::kNoBuf) return;  // counted; TCP's retransmission covers the loss
+  uint8_t* p = io_.data(id);
+  const size_t hl = tcp::header_len(h);
+  const size_t payload = a.size() + b.size();
+  const size_t total = proto::kIpv4MinHeader + hl + payload;
+  if (total > io_.slot_size() || total > 65535) {
+    log_error("worker %u: segment of %zu bytes exceeds the buffer size %u", worker_, total, io_.slot_size());
+    io_.release(id);
+    return;
+  }
+  uint8_t* tcp_hdr = p + proto::kIpv4MinHeader;
+  uint8_t* data = tcp_hdr + hl;
+  if (!a.empty()) std::memcpy(data, a.data(), a.size());
+  if (!b.empty()) std::memcpy(data + a.size(), b.data(), b.size());
+  const uint32_t src = s.key().local_addr, dst = s.key().remote_addr;
+  if (tcp::emit_header(h, {tcp_hdr, hl}, src, dst, {data, payload}) == 0) {
+    io_.release(id);
+    return;
+  }
+  proto::Ipv4Repr ip;
+  ip.src = src;
+  ip.dst = dst;
+  ip.protocol = proto::ipproto::kTcp;
+  ip.id = next_ip_id_++;
+  ip.payload_len = static_cast<uint16_t>(hl + payload);
+  proto::emit_ipv4(ip, p);
+  stats_.tcp_segments_out.add();
+  io_.transmit(id, static_cast<uint32_t>(total));
+}
+
+void TcpStack::send_stateless(const tcp::TcpRepr& h, uint32_t src, uint32_t dst) {
+  const io::BufId id = io_.alloc_tx();
+  if (id == io::kNoBuf) return;
+  uint8_t* p = io_.data(id);
+  const size_t hl = tcp::emit_header(h, {p + proto::kIpv4MinHeader, io_.slot_size() - proto::kIpv4MinHeader}, src, dst);
+  if (hl == 0) {
+    io_.release(id);
+    return;
+  }
+  proto::Ipv4Repr ip;
+  ip.src = src;
+  ip.dst = dst;
+  ip.protocol = proto::ipproto::kTcp;
+  ip.id = 0;
+  ip.payload_len = static_cast<uint16_t>(hl);
+  proto::emit_ipv4(ip, p);
+  stats_.tcp_segments_out.add();
+  stats_.tcp_rst_sent.add();
+  io_.transmit(id, static_cast<uint32_t>(proto::kIpv4MinHeader + hl));
+}
+
+void TcpStack::input(io::BufId buf, const proto::Ipv4View& ip, uint64_t now_us) {
+  now_ = now_us;
+  const auto segment = ip.payload();
+  stats_.tcp_segments_in.add();
+  if (!tcp::verify_checksum(segment, ip.src, ip.dst)) {
+    stats_.drop(Drop::k_tcp_bad_checksum);
+    return;
+  }
+  tcp::SegmentIn seg;
+  if (tcp::parse(segment, seg.hdr, &seg.payload) != tcp::ParseError::kOk) {
+    stats_.drop(Drop::k_tcp_malformed);
+    return;
+  }
+  seg.buffer = buf;
+  const proto::FlowKey key{ip.src, ip.dst, seg.hdr.src_port, seg.hdr.dst_port, proto::ipproto::kTcp};
+  const uint32_t slot = table_.find(key);
+  if (slot != ConnTable::kNone) {
+    Socket& s = *slots_[slot];
+    const tcp::Disposition d = s.conn().on_segment(seg, now_us);
+    settle(s);
+    if (d == tcp::Disposition::kReopen) {
+      // RFC 9293 3.10.7.4: a new SYN for a connection in TIME-WAIT; the old one is closed now.
+      for (Socket* x : to_destroy_) destroy(*x);
+      to_destroy_.clear();
+      handle_no_connection(seg.hdr, seg, ip, seg.payload.size());
+    }
+  } else {
+    handle_no_connection(seg.hdr, seg, ip, seg.payload.size());
+  }
+  for (Socket* x : to_destroy_) destroy(*x);
+  to_destroy_.clear();
+}
+
+void TcpStack::handle_no_connection(const tcp::TcpRepr& h, const tcp::SegmentIn& seg,
+                                    const proto::Ipv4View& ip, size_t payload_len) {
+  const AppFactory& listener = listeners_[h.dst_port];
+  if (!listener) {
+    // RFC 9293 3.10.7.1: CLOSED port.
+    if (auto rst = tcp::reset_for_closed(h, payload_len)) {
+      send_stateless(*rst, ip.dst, ip.src);
+      stats_.tcp_refused.add();
+    }
+    return;
+  }
+  const bool bare_syn = h.has(tcp::Flags::SYN) && !h.has(tcp::Flags::ACK) && !h.has(tcp::Flags::RST);
+  if (!bare_syn) {
+    // RFC 9293 3.10.7.2: LISTEN gets no connection from anything but a SYN.
+    if (auto rst = tcp::reset_for_listen(h)) send_stateless(*rst, ip.dst, ip.src);
+    return;
+  }
+  if (table_.size() >= max_conns_) {
+    // Refuse cleanly (the client sees ECONNREFUSED at once) rather than let it time out.
+    stats_.tcp_refused_max_conns.add();
+    if (auto rst = tcp::reset_for_closed(h, payload_len)) send_stateless(*rst, ip.dst, ip.src);
+    return;
+  }
+  if (embryonic_[h.dst_port] >= opts_.backlog) {
+    // Backlog full: drop the SYN, as Linux does without SYN cookies; the client retries.
+    stats_.tcp_syn_backlog_drops.add();
+    return;
+  }
+  accept(seg, ip, listener);
+}
+
+void TcpStack::accept(const tcp::SegmentIn& syn, const proto::Ipv4View& ip, const AppFactory& f) {
+  const proto::FlowKey key{ip.src, ip.dst, syn.hdr.src_port, syn.hdr.dst_port, proto::ipproto::kTcp};
+  Socket* s = create(key, f(), syn.hdr.dst_port);
+  if (!s) return;
+  s->embryonic = true;
+  ++embryonic_[syn.hdr.dst_port];
+  stats_.tcp_passive_opens.add();
+  s->conn().accept_syn(syn, isn_.isn(ip.dst, syn.hdr.dst_port, ip.src, syn.hdr.src_port, now_), now_);
+  settle(*s);
+}
+
+bool TcpStack::connect(uint32_t remote, uint16_t port, std::unique_ptr<App> app, uint64_t now_us) {
+  now_ = now_us;
+  // Choose a source port whose flow hash maps to this worker, so the reader hands the replies
+  // straight here (Seastar does the same), starting at a keyed-random place in the range.
+  const uint32_t span = kEphemeralHi - kEphemeralLo + 1;
+  const uint32_t start = isn_.isn(opts_.addr, 0, remote, port, now_us).raw() % span;
+  for (uint32_t i = 0; i < span; ++i) {
+    const uint16_t lport = static_cast<uint16_t>(kEphemeralLo + (start + i) % span);
+    const proto::FlowKey key{remote, opts_.addr, port, lport, proto::ipproto::kTcp};
+    if (proto::pick_shard(proto::flow_hash(key), opts_.workers) != worker_) continue;
+    if (table_.find(key) != ConnTable::kNone) continue;
+    Socket* s = create(key, std::move(app), 0);
+    if (!s) break;
+    stats_.tcp_active_opens.add();
+    s->conn().connect(isn_.isn(opts_.addr, lport, remote, port, now_us), now_us);
+    settle(*s);
+    for (Socket* x : to_destroy_) destroy(*x);
+    to_destroy_.clear();
+    return true;
+  }
+  log_error("worker %u: no free local port or connection slot for %s:%u", worker_,
+            proto::format_ipv4_addr(remote).c_str(), port);
+  return false;
+}
+
+void TcpStack::run_timers(uint64_t now_us) {
+  now_ = now_us;
+  wheel_.advance(now_us, [&](TimerNode* n) {
+    Socket& s = *static_cast<Socket*>(n);
+    s.conn().on_timer(now_us);
+    settle(s);
+  });
+  for (Socket* x : to_destroy_) destroy(*x);
+  to_destroy_.clear();
+}
+
+void TcpStack::abort_all(uint64_t now_us) {
+  now_ = now_us;
+  for (auto& sp : slots_) {
+    if (!sp) continue;
+    const auto st = sp->conn().state();
+    stats_.tcp_state_at_exit[static_cast<size_t>(st)].add();
+    // As when a process exits on Linux: connections the application had not closed get a
+    // RST; ones whose FIN is already out (FIN-WAIT-2, CLOSING, LAST-ACK, TIME-WAIT) just go.
+    const bool app_closed = st == tcp::State::kFinWait2 || st == tcp::State::kClosing ||
+                            st == tcp::State::kLastAck || st == tcp::State::kTimeWait ||
+                            st == tcp::State::kClosed;
+    if (!app_closed) sp->conn().abort(now_us);
+    settle(*sp);
+  }
+  for (auto& sp : slots_) {
+    if (sp) destroy(*sp);
+  }
+  to_destroy_.clear();
+}
+
+}  // namespace tuntcp::engine

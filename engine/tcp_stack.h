@@ -1,0 +1,84 @@
+// One worker's TCP: its connection table, timer wheel, listeners (every worker has a copy of
+// each, as with SO_REUSEPORT), SYN admission (--max-connections, backlog), stateless RSTs for
+// closed ports, and segment output into pool buffers.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "engine/app.h"
+#include "engine/conn_table.h"
+#include "engine/options.h"
+#include "engine/packet_io.h"
+#include "engine/socket.h"
+#include "engine/stats.h"
+#include "engine/timer_wheel.h"
+#include "proto/ipv4.h"
+#include "proto/tcp/isn.h"
+
+namespace tuntcp::engine {
+
+class TcpStack {
+ public:
+  TcpStack(uint32_t worker, const Options& opts, PacketIo& io, WorkerStats& stats,
+           const proto::tcp::SipKey& isn_secret, uint64_t now_us);
+  ~TcpStack();
+
+  void listen(uint16_t port, AppFactory factory);
+  // Opens a connection to remote:port from a local port whose flow hash maps to this worker.
+  // Returns false (and logs) if no port or slot is free.
+  bool connect(uint32_t remote, uint16_t port, std::unique_ptr<App> app, uint64_t now_us);
+
+  // A TCP datagram for us. `buf` holds the datagram; the caller keeps its own reference and
+  // releases it afterwards (a connection may hold() one more for out-of-order data).
+  void input(io::BufId buf, const proto::Ipv4View& ip, uint64_t now_us);
+  void run_timers(uint64_t now_us);
+  uint64_t next_timer_us() const { return wheel_.next_wakeup_hint(); }
+  void set_now(uint64_t now_us) { now_ = now_us; }
+  uint64_t now() const { return now_; }
+
+  // Shutdown: records how many connections were in each state, then aborts them all (RST).
+  void abort_all(uint64_t now_us);
+  uint32_t open_connections() const { return table_.size(); }
+
+  // --- for Socket ---
+  void emit(const Socket& s, const proto::tcp::TcpRepr& h, std::span<const uint8_t> a,
+            std::span<const uint8_t> b);
+  PacketIo& io() { return io_; }
+  void established(Socket& s);
+  void closed(Socket& s, proto::tcp::CloseReason why);
+  // Re-arms the socket's timer, or frees the socket if it reached CLOSED. Call after every
+  // entry into a connection (segment, timer, application call from outside a callback).
+  void settle(Socket& s);
+
+ private:
+  void handle_no_connection(const proto::tcp::TcpRepr& h, const proto::tcp::SegmentIn& seg,
+                            const proto::Ipv4View& ip, size_t payload_len);
+  void accept(const proto::tcp::SegmentIn& syn, const proto::Ipv4View& ip, const AppFactory& f);
+  void send_stateless(const proto::tcp::TcpRepr& h, uint32_t src, uint32_t dst);
+  Socket* create(const proto::FlowKey& key, std::unique_ptr<App> app, uint16_t listener_port);
+  void destroy(Socket& s);
+  void add_conn_stats(const proto::tcp::Stats& st);
+  proto::tcp::Config config_for(const proto::FlowKey& key) const;
+
+  uint32_t worker_;
+  const Options& opts_;
+  PacketIo& io_;
+  WorkerStats& stats_;
+  proto::tcp::IsnGenerator isn_;
+  uint64_t now_;
+  ConnTable table_;
+  TimerWheel wheel_;
+  std::vector<std::unique_ptr<Socket>> slots_;
+  std::vector<uint32_t> free_slots_;
+  std::vector<AppFactory> listeners_;        // by port; empty function = not listening
+  std::vector<uint32_t> embryonic_;          // SYN-RECEIVED connections per port
+  std::vector<Socket*> to_destroy_;
+  uint16_t next_ip_id_;
+  uint32_t max_conns_;
+  bool destroying_ = false;
+};
+
+}  // namespace tuntcp::engine

@@ -1,0 +1,46 @@
+// Per-connection settings. Defaults follow Linux where the RFCs leave a choice.
+#pragma once
+
+#include <cstdint>
+
+namespace tuntcp::proto::tcp {
+
+struct Config {
+  uint32_t local_addr = 0;  // IPv4, host order
+  uint32_t remote_addr = 0;
+  uint16_t local_port = 0;
+  uint16_t remote_port = 0;
+
+  uint16_t mss = 1460;  // advertised: MTU - 40 (RFC 9293 3.7.1)
+  uint32_t recv_buffer = 256 * 1024;
+  uint32_t send_buffer = 256 * 1024;
+
+  bool window_scaling = true;  // RFC 7323 2
+  bool timestamps = true;      // RFC 7323 3
+  bool sack = true;            // RFC 2018 (receiver side: SACK blocks for out-of-order data)
+  bool nodelay = false;        // true disables Nagle (RFC 9293 3.7.4)
+
+  uint64_t rto_initial_us = 1'000'000;  // RFC 6298 2.1
+  uint64_t rto_min_us = 200'000;        // Linux TCP_RTO_MIN
+  uint64_t rto_max_us = 120'000'000;    // Linux TCP_RTO_MAX
+  uint8_t syn_retries = 6;              // Linux tcp_syn_retries
+  uint8_t synack_retries = 5;           // Linux tcp_synack_retries
+  uint8_t data_retries = 15;            // Linux tcp_retries2
+
+  uint64_t time_wait_us = 60'000'000;         // 2 * MSL (RFC 9293 3.4.2; Linux uses 60 s)
+  uint64_t fin_wait2_timeout_us = 60'000'000;  // after close(): Linux tcp_fin_timeout
+  uint64_t delayed_ack_us = 40'000;            // RFC 9293 3.8.6.3 allows up to 500 ms; Linux 40 ms
+
+  bool keepalive = false;  // RFC 1122 4.2.3.6: off by default
+  uint64_t keepalive_idle_us = 7200'000'000;
+  uint64_t keepalive_interval_us = 75'000'000;
+  uint32_t keepalive_count = 9;
+
+  uint32_t challenge_ack_limit = 1000;      // RFC 5961 7: per second (Linux default)
+  uint64_t oow_ack_interval_us = 500'000;   // Linux tcp_invalid_ratelimit for out-of-window ACKs
+
+  uint32_t max_ooo_buffers = 32;  // packet buffers the reassembly queue may hold (<= 64)
+  uint32_t ts_offset = 0;         // added to our TSval clock (Linux randomizes it per connection)
+};
+
+}  // namespace tuntcp::proto::tcp

@@ -1,0 +1,296 @@
+// One TCP connection as a sans-IO state machine (RFC 9293 3.10 event processing).
+//
+// The engine feeds it parsed segments (on_segment) and timer ticks (on_timer, when
+// next_deadline() is due), and the application calls send/read/close. Everything it emits goes
+// through the Env it was given: segments to transmit, buffer hold/release for out-of-order
+// payload, and application events. Time is an argument (microseconds, any monotonic origin).
+//
+// Callbacks may call back into the connection (send, read, close, abort). Do not destroy the
+// connection from inside a callback: check state() == State::kClosed after the call returns.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+
+#include "proto/tcp/buffers.h"
+#include "proto/tcp/config.h"
+#include "proto/tcp/newreno.h"
+#include "proto/tcp/reassembly.h"
+#include "proto/tcp/ring.h"
+#include "proto/tcp/rtt.h"
+#include "proto/tcp/seq.h"
+#include "proto/tcp/wire.h"
+
+namespace tuntcp::proto::tcp {
+
+constexpr uint64_t kNever = UINT64_MAX;
+
+// RFC 9293 3.3.2
+enum class State : uint8_t {
+  kClosed,
+  kListen,
+  kSynSent,
+  kSynReceived,
+  kEstablished,
+  kFinWait1,
+  kFinWait2,
+  kCloseWait,
+  kClosing,
+  kLastAck,
+  kTimeWait,
+};
+const char* state_name(State s);
+
+enum class CloseReason : uint8_t {
+  kNormal,   // both FINs exchanged (or TIME-WAIT over)
+  kReset,    // RST from the peer (ECONNRESET / ECONNREFUSED)
+  kTimeout,  // retransmissions, keepalive or FIN-WAIT-2 timer gave up (ETIMEDOUT)
+  kAborted,  // abort() by the application, or close() with unread data (Linux sends RST)
+};
+
+struct Stats {
+  uint64_t segs_in = 0;
+  uint64_t segs_out = 0;
+  uint64_t bytes_in = 0;   // payload bytes delivered in order
+  uint64_t bytes_out = 0;  // payload bytes sent, retransmissions included
+  uint64_t retransmits = 0;
+  uint64_t fast_retransmits = 0;
+  uint64_t timeouts = 0;
+  uint64_t ooo_segments = 0;
+  uint64_t dup_segments = 0;
+  uint64_t challenge_acks = 0;
+  uint64_t paws_drops = 0;
+  uint64_t rst_sent = 0;
+};
+
+class Env : public BufferOwner {
+ public:
+  // A segment to send: header fields and options in `hdr`; payload in a then b (the send ring
+  // may wrap). The spans are valid only during the call.
+  virtual void transmit(const TcpRepr& hdr, std::span<const uint8_t> a, std::span<const uint8_t> b) = 0;
+  virtual void on_established() {}
+  // In-order data. Return how many bytes the application consumed; the rest is kept in the
+  // receive buffer (shrinking the advertised window) and can be read later with read().
+  virtual size_t on_data(std::span<const uint8_t> data) {
+    (void)data;
+    return 0;
+  }
+  virtual void on_writable() {}     // send space freed after a short send()
+  virtual void on_peer_closed() {}  // FIN received: no more data will arrive (half-close)
+  virtual void on_closed(CloseReason reason) { (void)reason; }
+};
+
+struct SegmentIn {
+  TcpRepr hdr;
+  std::span<const uint8_t> payload;
+  uint32_t buffer = kNoBuffer;  // the packet buffer `payload` lives in, for zero-copy holding
+};
+
+// What the engine should do with the connection after on_segment().
+enum class Disposition : uint8_t {
+  kKeep,
+  // RFC 9293 3.10.7.4 / RFC 6191: a new SYN hit this connection in TIME-WAIT and may open a new
+  // incarnation. The connection is now closed; hand the same SYN to the listener.
+  kReopen,
+};
+
+class Connection {
+ public:
+  Connection(const Config& cfg, Env& env);
+  ~Connection();
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  // RFC 9293 3.10.1 OPEN. Passive: LISTEN, the next SYN gets `iss` (from IsnGenerator).
+  void listen(Seq iss);
+  // Active: sends the SYN and enters SYN-SENT.
+  void connect(Seq iss, uint64_t now_us);
+  // A listener got a SYN for this 4-tuple: listen(iss) + on_segment(syn).
+  void accept_syn(const SegmentIn& syn, Seq iss, uint64_t now_us);
+
+  // RFC 9293 3.10.7 SEGMENT ARRIVES. The caller checked the checksum and the 4-tuple.
+  Disposition on_segment(const SegmentIn& seg, uint64_t now_us);
+  // Runs expired timers. Call at or after next_deadline().
+  void on_timer(uint64_t now_us);
+  uint64_t next_deadline() const;
+
+  // RFC 9293 3.10.2 SEND: queues up to send_space() bytes; returns the number accepted.
+  size_t send(std::span<const uint8_t> data, uint64_t now_us);
+  // Copies out received data that the application left in the receive buffer.
+  size_t read(std::span<uint8_t> out, uint64_t now_us);
+  TwoSpans peek() const { return recv_ring_.peek(0, recv_ring_.size()); }
+  void consume(size_t n, uint64_t now_us);
+  // RFC 9293 3.10.4 CLOSE: FIN after the queued data; the application reads no more (data
+  // arriving afterwards gets a RST, and unread data makes close() send RST, as Linux does).
+  void close(uint64_t now_us);
+  // Half-close: FIN after the queued data, keep receiving.
+  void shutdown_write(uint64_t now_us);
+  // RFC 9293 3.10.5 ABORT: RST if synchronized, then CLOSED.
+  void abort(uint64_t now_us);
+
+  State state() const { return state_; }
+  const Stats& stats() const { return stats_; }
+  const Config& config() const { return cfg_; }
+  size_t send_space() const { return send_ring_.free(); }
+  size_t send_queued() const { return send_ring_.size(); }
+  size_t readable() const { return recv_ring_.size(); }
+  bool peer_closed() const { return fin_received_; }
+
+  // Introspection (tests, stats).
+  Seq iss() const { return iss_; }
+  Seq snd_una() const { return snd_una_; }
+  Seq snd_nxt() const { return snd_nxt_; }
+  Seq rcv_nxt() const { return rcv_nxt_; }
+  uint32_t snd_wnd() const { return snd_wnd_; }
+  uint32_t rcv_wnd() const { return rcv_adv_ > rcv_nxt_ ? rcv_adv_.since(rcv_nxt_) : 0; }
+  uint32_t snd_mss() const { return snd_mss_; }
+  uint8_t snd_wscale() const { return snd_wscale_; }
+  uint8_t rcv_wscale() const { return rcv_wscale_; }
+  bool ts_enabled() const { return ts_ok_; }
+  bool sack_enabled() const { return sack_ok_; }
+  uint32_t cwnd() const { return cc_->cwnd(); }
+  uint32_t ssthresh() const { return cc_->ssthresh(); }
+  uint64_t rto_us() const { return rtt_.rto_us(); }
+  const RttEstimator& rtt() const { return rtt_; }
+  bool in_recovery() const { return in_recovery_; }
+  size_t ooo_held_buffers() const { return ooo_.size(); }
+
+ private:
+  // --- input (connection_input.cc) ---
+  void input_listen(const SegmentIn& seg);
+  void input_syn_sent(const SegmentIn& seg);
+  Disposition input_synchronized(const SegmentIn& seg);
+  bool check_paws(const SegmentIn& seg);
+  bool acceptable(const TcpRepr& h, uint32_t payload_len) const;
+  void handle_rst(const TcpRepr& h);
+  bool process_ack(const SegmentIn& seg, uint32_t payload_len);
+  void update_send_window(const TcpRepr& h);
+  void on_new_ack(const TcpRepr& h, Seq ack);
+  void on_duplicate_ack();
+  void take_rtt_sample(const TcpRepr& h, Seq ack);
+  void process_text(Seq seq, std::span<const uint8_t> payload, uint32_t buffer, bool fin);
+  void deliver(std::span<const uint8_t> data);
+  void process_fin();
+  void apply_syn_options(const TcpRepr& syn);
+  void established();
+
+  // --- output (connection_output.cc) ---
+  void output();
+  void send_syn();
+  void send_ack();
+  void send_challenge_ack();
+  void send_rst(Seq seq, Seq ack, bool with_ack);
+  void send_data(Seq seq, uint32_t len, bool fin);
+  void retransmit_head();
+  void transmit(TcpRepr& h, TwoSpans payload);
+  void fill_options(TcpRepr& h);
+  uint16_t advertise_window();
+  uint16_t window_field_if_advertised() const;
+  uint32_t ts_now() const;
+  bool can_send_data() const;
+  void send_probe();
+  bool oow_ack_rate_limited();
+  uint32_t eff_rcv_mss() const;
+  Seq data_end() const { return ring_seq_ + static_cast<uint32_t>(send_ring_.size()); }
+  uint32_t flight_size() const { return snd_nxt_ > snd_una_ ? snd_nxt_.since(snd_una_) : 0; }
+  uint32_t recv_free() const;
+  void maybe_window_update();
+
+  // --- timers and lifecycle (connection.cc) ---
+  void on_rto();
+  void on_persist();
+  void on_keepalive();
+  void arm_rto();
+  void arm_persist();
+  void arm_keepalive();
+  void enter_time_wait();
+  void set_state(State s);
+  void finish(CloseReason why);
+  void queue_fin();
+  void init_send(Seq iss);
+  bool fin_acked() const { return fin_sent_ && snd_una_ == data_end() + 1; }
+
+  Config cfg_;
+  Env& env_;
+  State state_ = State::kClosed;
+  uint64_t now_ = 0;
+  bool in_input_ = false;  // inside on_segment: app calls defer output to its end
+
+  // Send sequence space (RFC 9293 3.3.1). snd_max_ is the highest sequence sent; after an RTO
+  // snd_nxt_ goes back to snd_una_ and retransmits (go-back-N) up to snd_max_.
+  Seq iss_;
+  Seq snd_una_;
+  Seq snd_nxt_;
+  Seq snd_max_;
+  Seq snd_wl1_;
+  Seq snd_wl2_;
+  uint32_t snd_wnd_ = 0;
+  uint32_t max_snd_wnd_ = 0;
+  Seq snd_sml_;   // end of the last small segment sent (Nagle, Minshall's variant)
+  Seq ring_seq_;  // sequence number of the first byte in send_ring_
+  ByteRing send_ring_;
+  bool fin_queued_ = false;
+  bool fin_sent_ = false;
+  bool user_closed_ = false;  // close(): the application reads no more
+  bool send_blocked_ = false;  // a send() was short: raise on_writable when space frees
+
+  // Receive sequence space.
+  Seq irs_;
+  Seq rcv_nxt_;
+  Seq rcv_adv_;         // right edge of the window last advertised
+  Seq last_ack_sent_;   // RCV.NXT carried by the last ACK (RFC 7323 4.3 Last.ACK.sent)
+  ByteRing recv_ring_;
+  Reassembly ooo_;
+  SackTracker sack_;
+  bool fin_received_ = false;
+  uint32_t rcv_mss_ = 536;  // estimate of the peer's segment size (delayed-ACK rule)
+
+  // Options (RFC 7323, RFC 2018).
+  uint16_t peer_mss_ = 536;
+  uint32_t snd_mss_ = 536;
+  uint8_t our_wscale_ = 0;  // offered in our SYN
+  uint8_t snd_wscale_ = 0;
+  uint8_t rcv_wscale_ = 0;
+  bool ws_ok_ = false;
+  bool ts_ok_ = false;
+  bool sack_ok_ = false;
+  uint32_t ts_recent_ = 0;
+  uint64_t ts_recent_stamp_ = 0;
+
+  // Retransmission (RFC 6298) and congestion control (RFC 5681, RFC 6582).
+  RttEstimator rtt_;
+  NewReno newreno_;
+  CongestionControl* cc_ = &newreno_;
+  uint32_t retries_ = 0;
+  bool syn_retransmitted_ = false;
+  bool rtt_timing_ = false;  // Karn: one unretransmitted segment timed at a time
+  Seq rtt_seq_;
+  uint64_t rtt_start_ = 0;
+  uint32_t dupacks_ = 0;
+  bool in_recovery_ = false;
+  Seq recover_;
+
+  // Timers as deadlines (kNever when off).
+  uint64_t rto_deadline_ = kNever;
+  uint64_t delack_deadline_ = kNever;
+  uint64_t persist_deadline_ = kNever;
+  uint64_t keepalive_deadline_ = kNever;
+  uint64_t linger_deadline_ = kNever;  // TIME-WAIT expiry or FIN-WAIT-2 timeout
+  uint32_t persist_backoff_ = 0;
+  uint32_t probes_out_ = 0;  // unanswered zero-window probes
+  uint32_t ka_probes_ = 0;   // unanswered keepalive probes
+  bool writable_pending_ = false;
+  bool ack_now_ = false;
+
+  // RFC 5961 7 challenge-ACK rate limit, and the out-of-window ACK limit.
+  uint64_t challenge_window_start_ = 0;
+  uint32_t challenge_count_ = 0;
+  uint64_t last_oow_ack_ = 0;
+  bool sent_oow_ack_ = false;
+
+  Seq listen_iss_;
+  Stats stats_;
+};
+
+}  // namespace tuntcp::proto::tcp

@@ -1,0 +1,246 @@
+// Segment output: SYNs, data and FIN, ACKs, RSTs and probes; the advertised window.
+#include <algorithm>
+
+#include "proto/tcp/connection.h"
+
+namespace tuntcp::proto::tcp {
+
+namespace {
+constexpr uint32_t kTsOptionLen = 12;  // NOP NOP TS: what every segment carries with timestamps
+}
+
+uint32_t Connection::ts_now() const { return static_cast<uint32_t>(now_ / 1000) + cfg_.ts_offset; }
+
+uint32_t Connection::eff_rcv_mss() const {
+  uint32_t m = cfg_.mss;
+  return ts_ok_ && m > kTsOptionLen ? m - kTsOptionLen : m;
+}
+
+uint32_t Connection::recv_free() const {
+  return cfg_.recv_buffer > recv_ring_.size()
+             ? cfg_.recv_buffer - static_cast<uint32_t>(recv_ring_.size())
+             : 0;
+}
+
+bool Connection::can_send_data() const {
+  switch (state_) {
+    case State::kEstablished:
+    case State::kCloseWait:
+    case State::kFinWait1:
+    case State::kClosing:
+    case State::kLastAck:
+      return true;
+    default:
+      return false;
+  }
+}
+
+// The window field for an outgoing segment; commits the new right edge (RCV.NXT + RCV.WND).
+uint16_t Connection::advertise_window() {
+  uint32_t cur = rcv_wnd();
+  uint32_t free = std::min(recv_free(), 65535u << rcv_wscale_);
+  uint32_t wnd = cur;
+  // RFC 9293 3.8.6.2.2 (receiver SWS avoidance): move the right edge only when it advances by
+  // at least min(half the buffer, one MSS). The edge never moves left (RFC 9293 3.8.6).
+  uint32_t thresh = std::min(cfg_.recv_buffer / 2, eff_rcv_mss());
+  if (free >= cur + uint64_t{thresh}) wnd = free;
+  uint32_t unit = 1u << rcv_wscale_;
+  uint32_t field = static_cast<uint32_t>((uint64_t{wnd} + unit - 1) >> rcv_wscale_);
+  field = std::min(field, 65535u);
+  Seq edge = rcv_nxt_ + (field << rcv_wscale_);
+  if (edge > rcv_adv_) rcv_adv_ = edge;
+  return static_cast<uint16_t>(field);
+}
+
+void Connection::fill_options(TcpRepr& h) {
+  // RFC 7323 3.2: once negotiated, every non-RST segment carries timestamps.
+  if (ts_ok_) h.opt.ts = Timestamps{ts_now(), ts_recent_};
+  // RFC 2018 3: SACK blocks while out-of-order data is queued (3 fit beside timestamps).
+  if (sack_ok_ && !ooo_.empty()) {
+    size_t max = ts_ok_ ? 3 : 4;
+    h.opt.sack_count = static_cast<uint8_t>(sack_.build(ooo_, rcv_nxt_, max, h.opt.sack.data()));
+  }
+}
+
+void Connection::transmit(TcpRepr& h, TwoSpans p) {
+  h.src_port = cfg_.local_port;
+  h.dst_port = cfg_.remote_port;
+  if (h.has(Flags::ACK)) {
+    h.ack = rcv_nxt_;
+    h.window = advertise_window();
+    last_ack_sent_ = rcv_nxt_;
+    ack_now_ = false;
+    delack_deadline_ = kNever;
+  }
+  fill_options(h);
+  ++stats_.segs_out;
+  env_.transmit(h, p.a, p.b);
+}
+
+void Connection::send_syn() {
+  TcpRepr h;
+  h.src_port = cfg_.local_port;
+  h.dst_port = cfg_.remote_port;
+  h.seq = iss_;
+  h.flags = Flags::SYN;
+  // RFC 7323 2.2: the window of a SYN is never scaled.
+  h.window = static_cast<uint16_t>(std::min<uint32_t>(cfg_.recv_buffer, 65535));
+  h.opt.mss = cfg_.mss;
+  if (state_ == State::kSynSent) {
+    if (cfg_.window_scaling) h.opt.wscale = our_wscale_;
+    h.opt.sack_permitted = cfg_.sack;
+    if (cfg_.timestamps) h.opt.ts = Timestamps{ts_now(), 0};
+  } else {
+    // RFC 7323 1.3 / RFC 2018 2: a SYN-ACK carries only the options the SYN offered.
+    h.flags |= Flags::ACK;
+    h.ack = rcv_nxt_;
+    if (ws_ok_) h.opt.wscale = our_wscale_;
+    h.opt.sack_permitted = sack_ok_;
+    if (ts_ok_) h.opt.ts = Timestamps{ts_now(), ts_recent_};
+    last_ack_sent_ = rcv_nxt_;
+    Seq edge = rcv_nxt_ + h.window;
+    if (edge > rcv_adv_) rcv_adv_ = edge;
+  }
+  ++stats_.segs_out;
+  env_.transmit(h, {}, {});
+}
+
+void Connection::send_ack() {
+  TcpRepr h;
+  h.seq = snd_nxt_;
+  h.flags = Flags::ACK;
+  transmit(h, {});
+}
+
+// A segment the peer must answer with an ACK (Linux tcp_xmit_probe_skb): an old sequence
+// number and no data. Used for zero-window probes and keepalives.
+void Connection::send_probe() {
+  TcpRepr h;
+  h.seq = snd_una_ - 1;
+  h.flags = Flags::ACK;
+  transmit(h, {});
+}
+
+// RFC 5961 7: at most challenge_ack_limit challenge ACKs per second.
+void Connection::send_challenge_ack() {
+  if (now_ - challenge_window_start_ >= 1'000'000 || now_ < challenge_window_start_) {
+    challenge_window_start_ = now_;
+    challenge_count_ = 0;
+  }
+  if (challenge_count_ >= cfg_.challenge_ack_limit) return;
+  ++challenge_count_;
+  ++stats_.challenge_acks;
+  send_ack();
+}
+
+// Linux tcp_oow_rate_limited(): answer out-of-window pure ACKs at most once per interval.
+bool Connection::oow_ack_rate_limited() {
+  if (sent_oow_ack_ && now_ - last_oow_ack_ < cfg_.oow_ack_interval_us) return true;
+  sent_oow_ack_ = true;
+  last_oow_ack_ = now_;
+  return false;
+}
+
+void Connection::send_rst(Seq seq, Seq ack, bool with_ack) {
+  TcpRepr h;
+  h.src_port = cfg_.local_port;
+  h.dst_port = cfg_.remote_port;
+  h.seq = seq;
+  h.flags = Flags::RST;
+  if (with_ack) {
+    h.flags |= Flags::ACK;
+    h.ack = ack;
+  }
+  ++stats_.segs_out;
+  ++stats_.rst_sent;
+  env_.transmit(h, {}, {});
+}
+
+void Connection::send_data(Seq seq, uint32_t len, bool fin) {
+  TcpRepr h;
+  h.seq = seq;
+  h.flags = Flags::ACK;
+  if (fin) h.flags |= Flags::FIN;
+  if (len > 0 && seq + len == data_end()) h.flags |= Flags::PSH;
+  Seq end = seq + len + (fin ? 1 : 0);
+  if (seq < snd_max_) {
+    ++stats_.retransmits;
+    rtt_timing_ = false;  // RFC 6298 3 (Karn): never time a retransmitted segment
+  } else if (!rtt_timing_ && len > 0) {
+    rtt_timing_ = true;
+    rtt_seq_ = seq;
+    rtt_start_ = now_;
+  }
+  if (end > snd_max_) snd_max_ = end;
+  if (len < snd_mss_ && seq + len > snd_sml_) snd_sml_ = seq + len;
+  if (fin) fin_sent_ = true;
+  stats_.bytes_out += len;
+  transmit(h, send_ring_.peek(seq.since(ring_seq_), len));
+}
+
+// The first unacknowledged segment again (fast retransmit, partial ACK, RTO), window or not.
+void Connection::retransmit_head() {
+  Seq de = data_end();
+  uint32_t avail = de > snd_una_ ? de.since(snd_una_) : 0;
+  uint32_t len = std::min(avail, snd_mss_);
+  bool fin = fin_sent_ && snd_una_ + len == de;
+  if (len == 0 && !fin) return;
+  send_data(snd_una_, len, fin);
+  Seq end = snd_una_ + len + (fin ? 1 : 0);
+  if (snd_nxt_ < end) snd_nxt_ = end;
+}
+
+// Sends what the windows, Nagle and sender SWS avoidance allow, then a pending ACK if no
+// segment carried it, and keeps the persist timer in step.
+void Connection::output() {
+  if (state_ == State::kClosed || state_ == State::kListen || state_ == State::kSynSent) return;
+  if (!can_send_data()) {
+    if (ack_now_ && state_ != State::kSynReceived) send_ack();
+    return;
+  }
+  bool sent_any = false;
+  for (;;) {
+    Seq de = data_end();
+    uint32_t unsent = de > snd_nxt_ ? de.since(snd_nxt_) : 0;
+    bool fin_pending = fin_queued_ && snd_nxt_ <= de;
+    if (unsent == 0 && !fin_pending) break;
+    Seq wnd_end = snd_una_ + snd_wnd_;
+    uint32_t wnd_avail = wnd_end > snd_nxt_ ? wnd_end.since(snd_nxt_) : 0;
+    uint32_t flight = flight_size();
+    uint32_t cwnd = cc_->cwnd();
+    uint32_t cwnd_avail = cwnd > flight ? cwnd - flight : 0;
+    uint32_t want = std::min(unsent, snd_mss_);
+    bool retransmission = snd_nxt_ < snd_max_;
+    // Congestion-limited: wait for ACKs rather than cut a short segment.
+    if (cwnd_avail < want) break;
+    uint32_t len = std::min({want, wnd_avail, cwnd_avail});
+    bool fin = fin_pending && len == unsent;
+    if (len == 0 && !fin) break;
+    if (len > 0 && len < snd_mss_ && !fin && !retransmission) {
+      if (len < unsent) {
+        // RFC 1122 4.2.3.4 sender SWS avoidance: a window-limited piece goes only if it is at
+        // least half the largest window the peer offered.
+        if (len < max_snd_wnd_ / 2) break;
+      } else if (!cfg_.nodelay && flight > 0 && snd_sml_ > snd_una_) {
+        // RFC 9293 3.7.4 Nagle, with Minshall's refinement as in Linux tcp_minshall_check():
+        // hold a small segment only while another small segment is unacknowledged.
+        break;
+      }
+    }
+    send_data(snd_nxt_, len, fin);
+    snd_nxt_ += len + (fin ? 1 : 0);
+    if (rto_deadline_ == kNever) arm_rto();
+    sent_any = true;
+  }
+  if (!sent_any && ack_now_) send_ack();
+  // RFC 9293 3.8.6.1: data waiting, nothing in flight to bring an ACK: the persist timer.
+  bool waiting = data_end() > snd_nxt_ && snd_nxt_ == snd_una_ && rto_deadline_ == kNever;
+  if (waiting) {
+    if (persist_deadline_ == kNever) arm_persist();
+  } else if (persist_deadline_ != kNever) {
+    persist_deadline_ = kNever;
+    persist_backoff_ = 0;
+  }
+}
+
+}  // namespace tuntcp::proto::tcp
