@@ -49,6 +49,7 @@ Engine::Engine(const Options& opts) : opts_(opts) {
   }
   std::vector<WorkerInbox*> inboxes;
   for (auto& w : workers_) inboxes.push_back(&w->inbox());
+  for (auto& w : workers_) w->set_directory(inboxes);
   for (uint32_t q = 0; q < opts_.queues; ++q)
     readers_.push_back(std::make_unique<Reader>(q, tun_->queue_fd(q), *pool_, q, inboxes, opts_));
 }

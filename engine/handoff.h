@@ -15,6 +15,7 @@
 #include <atomic>
 #include <cerrno>
 #include <cstdint>
+#include <functional>
 
 #include "io/buffer_pool.h"
 #include "io/setup_error.h"
@@ -27,6 +28,11 @@ struct PacketRef {
   uint32_t len;
 };
 
+class TcpStack;
+// Work posted to a worker by another thread (rare events only: the start or end of a test,
+// a stats dump). Runs on the worker, with its TCP stack, between batches.
+using Command = std::function<void(TcpStack&)>;
+
 class WorkerInbox {
  public:
   WorkerInbox() : efd_(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {
@@ -37,6 +43,12 @@ class WorkerInbox {
   WorkerInbox& operator=(const WorkerInbox&) = delete;
 
   moodycamel::ConcurrentQueue<PacketRef>& queue() { return queue_; }
+  moodycamel::ConcurrentQueue<Command>& commands() { return commands_; }
+  // Any thread: queue a command and make sure the worker sees it soon.
+  void post(Command c) {
+    commands_.enqueue(std::move(c));
+    notify();
+  }
   int eventfd_fd() const { return efd_; }
 
   // Reader side, after enqueueing. Returns true if it had to wake the worker.
@@ -56,7 +68,7 @@ class WorkerInbox {
   bool prepare_sleep() {
     sleeping_.store(true, std::memory_order_relaxed);
     std::atomic_thread_fence(std::memory_order_seq_cst);
-    if (queue_.size_approx() > 0) {
+    if (queue_.size_approx() > 0 || commands_.size_approx() > 0) {
       sleeping_.store(false, std::memory_order_relaxed);
       return false;
     }
@@ -66,6 +78,7 @@ class WorkerInbox {
 
  private:
   moodycamel::ConcurrentQueue<PacketRef> queue_{4096};
+  moodycamel::ConcurrentQueue<Command> commands_;
   std::atomic<bool> sleeping_{false};
   int efd_;
 };

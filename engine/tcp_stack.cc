@@ -35,6 +35,16 @@ TcpStack::~TcpStack() {
   }
 }
 
+Socket* TcpStack::find(const proto::FlowKey& key) {
+  const uint32_t slot = table_.find(key);
+  return slot == ConnTable::kNone ? nullptr : slots_[slot].get();
+}
+
+void TcpStack::reap_closed() {
+  for (Socket* x : to_destroy_) destroy(*x);
+  to_destroy_.clear();
+}
+
 void TcpStack::listen(uint16_t port, AppFactory factory) { listeners_[port] = std::move(factory); }
 
 tcp::Config TcpStack::config_for(const proto::FlowKey& key) const {
@@ -215,15 +225,13 @@ void TcpStack::input(io::BufId buf, const proto::Ipv4View& ip, uint64_t now_us) 
     settle(s);
     if (d == tcp::Disposition::kReopen) {
       // RFC 9293 3.10.7.4: a new SYN for a connection in TIME-WAIT; the old one is closed now.
-      for (Socket* x : to_destroy_) destroy(*x);
-      to_destroy_.clear();
+      reap_closed();
       handle_no_connection(seg.hdr, seg, ip, seg.payload.size());
     }
   } else {
     handle_no_connection(seg.hdr, seg, ip, seg.payload.size());
   }
-  for (Socket* x : to_destroy_) destroy(*x);
-  to_destroy_.clear();
+  reap_closed();
 }
 
 void TcpStack::handle_no_connection(const tcp::TcpRepr& h, const tcp::SegmentIn& seg,
@@ -284,8 +292,7 @@ bool TcpStack::connect(uint32_t remote, uint16_t port, std::unique_ptr<App> app,
     stats_.tcp_active_opens.add();
     s->conn().connect(isn_.isn(opts_.addr, lport, remote, port, now_us), now_us);
     settle(*s);
-    for (Socket* x : to_destroy_) destroy(*x);
-    to_destroy_.clear();
+    reap_closed();
     return true;
   }
   log_error("worker %u: no free local port or connection slot for %s:%u", worker_,
@@ -300,8 +307,7 @@ void TcpStack::run_timers(uint64_t now_us) {
     s.conn().on_timer(now_us);
     settle(s);
   });
-  for (Socket* x : to_destroy_) destroy(*x);
-  to_destroy_.clear();
+  reap_closed();
 }
 
 void TcpStack::abort_all(uint64_t now_us) {

@@ -10,6 +10,7 @@
 
 #include "engine/app.h"
 #include "engine/conn_table.h"
+#include "engine/handoff.h"
 #include "engine/options.h"
 #include "engine/packet_io.h"
 #include "engine/socket.h"
@@ -38,6 +39,17 @@ class TcpStack {
   uint64_t next_timer_us() const { return wheel_.next_wakeup_hint(); }
   void set_now(uint64_t now_us) { now_ = now_us; }
   uint64_t now() const { return now_; }
+
+  // Cross-worker calls: run `c` on worker `w` (this one included), between its batches.
+  using Poster = std::function<void(uint32_t, Command)>;
+  void set_poster(Poster p) { poster_ = std::move(p); }
+  void post(uint32_t w, Command c) { poster_(w, std::move(c)); }
+  uint32_t worker() const { return worker_; }
+  uint32_t workers() const { return opts_.workers; }
+  // The socket of a 4-tuple on this worker, or nullptr (it may have closed meanwhile).
+  Socket* find(const proto::FlowKey& key);
+  // Frees sockets that reached CLOSED (after commands or application calls from outside).
+  void reap_closed();
 
   // Shutdown: records how many connections were in each state, then aborts them all (RST).
   void abort_all(uint64_t now_us);
@@ -78,7 +90,7 @@ class TcpStack {
   std::vector<Socket*> to_destroy_;
   uint16_t next_ip_id_;
   uint32_t max_conns_;
-  bool destroying_ = false;
+  Poster poster_;
 };
 
 }  // namespace tuntcp::engine

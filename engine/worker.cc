@@ -121,6 +121,20 @@ void Worker::process_batch(const PacketRef* pkts, size_t n) {
   in_use_.store(io_.buffers_in_use(), std::memory_order_relaxed);
 }
 
+void Worker::run_commands() {
+  Command c;
+  bool ran = false;
+  while (inbox_.commands().try_dequeue(c)) {
+    tcp_->set_now(monotonic_us());
+    c(*tcp_);
+    ran = true;
+  }
+  if (ran) {
+    tcp_->reap_closed();
+    io_.flush();
+  }
+}
+
 uint64_t Worker::idle_timeout_us(uint64_t now_us) const {
   const uint64_t next = tcp_->next_timer_us();
   if (next <= now_us) return 1;
@@ -135,6 +149,7 @@ void Worker::run() {
     log_debug("worker %u: buffer registration refused, using plain writes", index_);
   io_.attach(&ring);
   tcp_ = std::make_unique<TcpStack>(index_, opts_, io_, stats_, isn_secret_, monotonic_us());
+  tcp_->set_poster([this](uint32_t w, Command c) { directory_.at(w)->post(std::move(c)); });
   std::string err;
   for (const auto& svc : services::parse_service_list(opts_.services, err))
     tcp_->listen(svc.port, *services::factory_for(svc.name));
@@ -154,8 +169,10 @@ void Worker::run() {
     const size_t n = inbox_.queue().try_dequeue_bulk(token, batch.data(), batch.size());
     if (n > 0) {
       process_batch(batch.data(), n);
+      if (inbox_.commands().size_approx() > 0) run_commands();
       continue;
     }
+    run_commands();
     const uint64_t now = monotonic_us();
     tcp_->run_timers(now);
     io_.flush();

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <vector>
 
 #include "engine/client.h"
 #include "engine/handoff.h"
@@ -34,6 +35,8 @@ class Worker {
     client_result_ = &result;
   }
   void run();
+  // Lets this worker's TCP stack post commands to any worker (set before run()).
+  void set_directory(std::vector<WorkerInbox*> inboxes) { directory_ = std::move(inboxes); }
   // Asks the worker to finish: it aborts its connections and drains its inbox and in-flight
   // writes first. Call only after every reader has stopped, so nothing new arrives.
   void stop() {
@@ -50,6 +53,7 @@ class Worker {
   void send_dest_unreachable(const proto::Ipv4View& ip, uint8_t code, uint64_t now_us);
   void process_batch(const PacketRef* pkts, size_t n);
   uint64_t idle_timeout_us(uint64_t now_us) const;
+  void run_commands();
 
   uint32_t index_;
   const Options& opts_;
@@ -59,6 +63,7 @@ class Worker {
   WorkerInbox inbox_;
   proto::icmp::RateLimiter icmp_errors_;
   std::unique_ptr<TcpStack> tcp_;  // lives while run() executes
+  std::vector<WorkerInbox*> directory_;
   ClientPlan client_plan_;
   ClientResult* client_result_ = nullptr;
   uint16_t next_ip_id_;
