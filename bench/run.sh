@@ -7,14 +7,14 @@
 #     --duration   length of each load run (default 5)
 #     --queues     tuntcp TUN queues / reader threads (default 1)
 #     --workers    tuntcp worker threads (default: same as --queues)
-#     --cases      comma-separated subset of: ping,flood (default: all)
+#     --cases      comma-separated subset of: ping,flood,tcp (default: all)
 #     --micro      also run the Google Benchmark micro-benchmarks (bench/micro.sh)
 # Every address and packet stays inside the namespace, which is deleted on exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source tests/lib/deps.sh
 
-duration=5 queues=1 workers= cases=ping,flood micro=0
+duration=5 queues=1 workers= cases=ping,flood,tcp micro=0
 while [[ $# -gt 0 ]]; do
   case $1 in
     --duration) duration=$2; shift ;;
@@ -84,6 +84,16 @@ if [[ ,$cases, == *,flood,* ]]; then
   done
 fi
 
+if [[ ,$cases, == *,tcp,* ]]; then
+  # TCP bulk: the kernel's TCP (iperf 2 client) sends to tuntcp's discard service.
+  for streams in 1 2; do
+    ip netns exec "$NS" timeout $((duration + 10)) iperf -c $ADDR -p 9 -t "$duration" -f g -P $streams \
+      >"$work/iperf" 2>&1 || true
+    gbps=$(grep -E '^\[(SUM|  1)\]' "$work/iperf" | tail -n 1 | grep -o '[0-9.]* Gbits/sec' | cut -d' ' -f1)
+    row "TCP kernel -> discard, $streams stream(s)" "${gbps:-?} Gbit/s" "" "" "" "" ""
+  done
+fi
+
 kill -TERM "$pid"
 wait "$pid" || { echo "tuntcp exited non-zero:"; cat "$work/tuntcp.log"; exit 1; }
 pid=
@@ -95,6 +105,6 @@ printf '%-34s %14s %10s %10s %10s %10s %8s\n' "case" "result" "p50" "p90" "p99" 
 printf '%s\n' "${rows[@]}"
 echo
 echo "tuntcp's own counters:"
-grep -E 'rx_packets|tx_packets|icmp_echo_replies|drops_total|pool_exhausted|worker_wakeups|buffers_returned' "$work/tuntcp.log"
+grep -E 'rx_packets|tx_packets|icmp_echo_replies|tcp_bytes_in|tcp_retransmits|drops_total|pool_exhausted|worker_wakeups|buffers_returned' "$work/tuntcp.log"
 
 if [[ $micro -eq 1 ]]; then bench/micro.sh; fi
