@@ -2,6 +2,7 @@
 // orderly start and stop. main() owns one Engine.
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <thread>
 #include <vector>
@@ -46,6 +47,7 @@ class Engine {
   std::vector<std::unique_ptr<Reader>> readers_;
   std::vector<std::thread> reader_threads_, worker_threads_;
   bool stopped_ = false;
+  std::atomic<uint32_t> conn_count_{0};  // TCP connections alive in all workers
 };
 
 }  // namespace tuntcp::engine

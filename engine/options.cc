@@ -108,7 +108,7 @@ std::optional<Options> parse_options(int argc, char** argv, int& exit_code) {
       ->capture_default_str();
   app.add_option("--max-connections", o.max_connections,
                  "TCP connections in all (TIME-WAIT included); beyond it SYNs get RST")
-      ->capture_default_str()->check(CLI::Range(1u, 10000000u));
+      ->capture_default_str()->check(CLI::Range(1u, 1000000u));
   app.add_option("--backlog", o.backlog, "half-open (SYN-RECEIVED) connections per listener per worker; "
                  "beyond it SYNs are dropped")
       ->capture_default_str()->check(CLI::Range(1u, 10000000u));

@@ -17,13 +17,14 @@ constexpr uint32_t kEphemeralHi = 60999;
 }  // namespace
 
 TcpStack::TcpStack(uint32_t worker, const Options& opts, PacketIo& io, WorkerStats& stats,
-                   const tcp::SipKey& isn_secret, uint64_t now_us)
+                   const tcp::SipKey& isn_secret, std::atomic<uint32_t>& conn_count,
+                   uint64_t now_us)
     : worker_(worker), opts_(opts), io_(io), stats_(stats), isn_(isn_secret), now_(now_us),
-      // Each worker may hold its share of --max-connections (rounded up).
-      table_((opts.max_connections + opts.workers - 1) / opts.workers),
+      // Flows are hashed, so any one worker may end up holding all of them.
+      table_(opts.max_connections),
       wheel_(now_us), listeners_(65536), embryonic_(65536),
       next_ip_id_(static_cast<uint16_t>(worker * 7919 + 1)),
-      max_conns_((opts.max_connections + opts.workers - 1) / opts.workers) {
+      conn_count_(conn_count) {
   to_destroy_.reserve(64);
 }
 
@@ -33,6 +34,15 @@ TcpStack::~TcpStack() {
   for (auto& s : slots_) {
     if (s) wheel_.cancel(s.get());
   }
+}
+
+bool TcpStack::take_connection_slot() {
+  // One atomic per connection set-up (never per packet).
+  uint32_t n = conn_count_.load(std::memory_order_relaxed);
+  do {
+    if (n >= opts_.max_connections) return false;
+  } while (!conn_count_.compare_exchange_weak(n, n + 1, std::memory_order_relaxed));
+  return true;
 }
 
 Socket* TcpStack::find(const proto::FlowKey& key) {
@@ -72,7 +82,7 @@ tcp::Config TcpStack::config_for(const proto::FlowKey& key) const {
 }
 
 Socket* TcpStack::create(const proto::FlowKey& key, std::unique_ptr<App> app, uint16_t listener_port) {
-  if (table_.size() >= max_conns_) return nullptr;
+  if (!take_connection_slot()) return nullptr;
   uint32_t slot;
   if (!free_slots_.empty()) {
     slot = free_slots_.back();
@@ -83,6 +93,7 @@ Socket* TcpStack::create(const proto::FlowKey& key, std::unique_ptr<App> app, ui
   }
   if (!table_.insert(key, slot)) {
     free_slots_.push_back(slot);
+    conn_count_.fetch_sub(1, std::memory_order_relaxed);
     return nullptr;
   }
   slots_[slot] = std::make_unique<Socket>(*this, slot, key, config_for(key), std::move(app), listener_port);
@@ -92,7 +103,19 @@ Socket* TcpStack::create(const proto::FlowKey& key, std::unique_ptr<App> app, ui
 
 void TcpStack::destroy(Socket& s) {
   wheel_.cancel(&s);
-  add_conn_stats(s.conn().stats());
+  const tcp::Stats& st = s.conn().stats();
+  add_conn_stats(st);
+  if (log_enabled(LogLevel::kDebug)) {
+    log_debug("worker %u: closed %s:%u <-> %s:%u in %s: in %llu B/%llu segs, out %llu B/%llu segs, "
+              "retrans %llu, ooo %llu, dup %llu", worker_,
+              proto::format_ipv4_addr(s.key().local_addr).c_str(), s.key().local_port,
+              proto::format_ipv4_addr(s.key().remote_addr).c_str(), s.key().remote_port,
+              tcp::state_name(s.conn().state()), static_cast<unsigned long long>(st.bytes_in),
+              static_cast<unsigned long long>(st.segs_in), static_cast<unsigned long long>(st.bytes_out),
+              static_cast<unsigned long long>(st.segs_out), static_cast<unsigned long long>(st.retransmits),
+              static_cast<unsigned long long>(st.ooo_segments),
+              static_cast<unsigned long long>(st.dup_segments));
+  }
   if (s.embryonic) {
     --embryonic_[s.listener_port()];
     s.embryonic = false;
@@ -102,6 +125,7 @@ void TcpStack::destroy(Socket& s) {
   slots_[slot].reset();
   free_slots_.push_back(slot);
   stats_.tcp_conns_open.sub();
+  conn_count_.fetch_sub(1, std::memory_order_relaxed);
 }
 
 void TcpStack::add_conn_stats(const tcp::Stats& st) {
@@ -251,7 +275,7 @@ void TcpStack::handle_no_connection(const tcp::TcpRepr& h, const tcp::SegmentIn&
     if (auto rst = tcp::reset_for_listen(h)) send_stateless(*rst, ip.dst, ip.src);
     return;
   }
-  if (table_.size() >= max_conns_) {
+  if (conn_count_.load(std::memory_order_relaxed) >= opts_.max_connections) {
     // Refuse cleanly (the client sees ECONNREFUSED at once) rather than let it time out.
     stats_.tcp_refused_max_conns.add();
     if (auto rst = tcp::reset_for_closed(h, payload_len)) send_stateless(*rst, ip.dst, ip.src);

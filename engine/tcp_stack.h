@@ -4,6 +4,7 @@
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <vector>
@@ -23,8 +24,10 @@ namespace tuntcp::engine {
 
 class TcpStack {
  public:
+  // `conn_count` is shared by every worker's stack: --max-connections holds for the process.
   TcpStack(uint32_t worker, const Options& opts, PacketIo& io, WorkerStats& stats,
-           const proto::tcp::SipKey& isn_secret, uint64_t now_us);
+           const proto::tcp::SipKey& isn_secret, std::atomic<uint32_t>& conn_count,
+           uint64_t now_us);
   ~TcpStack();
 
   void listen(uint16_t port, AppFactory factory);
@@ -89,7 +92,9 @@ class TcpStack {
   std::vector<uint32_t> embryonic_;          // SYN-RECEIVED connections per port
   std::vector<Socket*> to_destroy_;
   uint16_t next_ip_id_;
-  uint32_t max_conns_;
+  std::atomic<uint32_t>& conn_count_;
+  // Takes one connection from the process-wide budget; false when --max-connections is reached.
+  bool take_connection_slot();
   Poster poster_;
 };
 

@@ -25,7 +25,8 @@ class TcpStack;
 class Worker {
  public:
   Worker(uint32_t index, int tun_fd, io::BufferPool& pool, uint32_t partition,
-         const Options& opts, const proto::tcp::SipKey& isn_secret);
+         const Options& opts, const proto::tcp::SipKey& isn_secret,
+         std::atomic<uint32_t>& conn_count);
   ~Worker();
 
   WorkerInbox& inbox() { return inbox_; }
@@ -58,6 +59,7 @@ class Worker {
   uint32_t index_;
   const Options& opts_;
   proto::tcp::SipKey isn_secret_;
+  std::atomic<uint32_t>& conn_count_;
   WorkerStats stats_;
   PacketIo io_;
   WorkerInbox inbox_;

@@ -7,6 +7,9 @@
 //   tuntcp-netprobe unreachable DEV PROTO COUNT send COUNT datagrams of protocol PROTO and
 //                                               print how many ICMP destination-unreachable
 //                                               replies came back within a second
+//   tuntcp-netprobe syn DEV PORT COUNT          send COUNT TCP SYNs to PORT from source ports
+//                                               20000.. (use TT_SRC = an address nobody owns
+//                                               so the SYN-ACKs go unanswered: half-open)
 // Addresses: from 198.18.0.1 to 198.18.0.2 unless TT_SRC / TT_DST are set.
 #include <arpa/inet.h>
 #include <linux/if_ether.h>
@@ -137,6 +140,7 @@ int usage() {
   std::fprintf(stderr,
                "usage: tuntcp-netprobe inject DEV KIND COUNT\n"
                "       tuntcp-netprobe unreachable DEV PROTO COUNT\n"
+               "       tuntcp-netprobe syn DEV PORT COUNT\n"
                "KIND: bad-checksum bad-ihl ihl-beyond-packet short-total-length long-total-length\n"
                "      truncated bad-version fragment bad-icmp-checksum bad-source not-for-us\n");
   return 2;
@@ -160,6 +164,32 @@ int main(int argc, char** argv) {
       send_all(fd, to, p);
     }
     std::printf("sent %d %s\n", count, argv[3]);
+    return 0;
+  }
+  if (cmd == "syn") {
+    const uint16_t port = static_cast<uint16_t>(std::atoi(argv[3]));
+    int fd = packet_socket(dev, to);
+    for (int i = 0; i < count; ++i) {
+      std::vector<uint8_t> p(kIpv4MinHeader + 20, 0);
+      Ipv4Repr r;
+      r.src = src;
+      r.dst = dst;
+      r.protocol = ipproto::kTcp;
+      r.id = static_cast<uint16_t>(i);
+      r.payload_len = 20;
+      emit_ipv4(r, p.data());
+      uint8_t* t = p.data() + kIpv4MinHeader;
+      store_be16(t, static_cast<uint16_t>(20000 + i));
+      store_be16(t + 2, port);
+      store_be32(t + 4, 0x01000000u + static_cast<uint32_t>(i) * 7919u);  // ISN
+      t[12] = 5 << 4;
+      t[13] = 0x02;  // SYN
+      store_be16(t + 14, 64240);
+      const uint32_t pseudo = csum::pseudo_header_sum_v4(src, dst, ipproto::kTcp, 20);
+      store_be16(t + 16, csum::checksum(t, 20, pseudo));
+      send_all(fd, to, p);
+    }
+    std::printf("sent %d SYNs\n", count);
     return 0;
   }
   if (cmd == "unreachable") {
