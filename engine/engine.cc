@@ -13,9 +13,12 @@
 namespace tuntcp::engine {
 namespace {
 
-// Room in front of the datagram for headers a later stage may prepend, and a cache-line
-// multiple so that slots never share a line.
-uint32_t slot_size_for(uint32_t mtu) { return (mtu + 64 + 63) / 64 * 64; }
+// A slot holds the vnet header (with --offload) and the largest datagram: the MTU, or a 64 KB
+// super-segment with offloads; rounded to a cache-line multiple so slots never share a line.
+uint32_t slot_size_for(const Options& o) {
+  const uint32_t datagram = o.offload ? 65535 : o.mtu;
+  return (o.vnet_hdr_len() + datagram + 63) / 64 * 64;
+}
 
 }  // namespace
 
@@ -27,13 +30,14 @@ Engine::Engine(const Options& opts) : opts_(opts) {
   tc.txqueuelen = opts_.txqueuelen;
   tc.host_addr = opts_.host_addr;
   tc.prefix_len = opts_.host_prefix;
+  tc.offload = opts_.offload;
   tun_ = std::make_unique<io::TunDevice>(tc);
 
   // Partition p < queues belongs to reader p; partition queues + w to worker w. A reader's
   // provided-buffer ring addresses buffers with 16-bit ids, so a partition holds at most 32768.
   const uint32_t threads = opts_.queues + opts_.workers;
   const uint32_t per = std::min<uint32_t>(opts_.pool_buffers / threads, 32768);
-  pool_ = std::make_unique<io::BufferPool>(threads, per, slot_size_for(opts_.mtu));
+  pool_ = std::make_unique<io::BufferPool>(threads, per, slot_size_for(opts_));
   log_debug("pool: %u buffers of %u bytes, %zu MiB%s", pool_->total(), pool_->slot_size(),
             pool_->region_bytes() >> 20, pool_->huge_pages() ? ", huge pages" : "");
 

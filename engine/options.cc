@@ -78,8 +78,14 @@ std::optional<Options> parse_options(int argc, char** argv, int& exit_code) {
   app.add_option("--ring-entries", o.ring_entries, "io_uring submission queue entries per thread")
       ->capture_default_str()->check(CLI::Range(8, 32768));
   app.add_option("--pool-buffers", o.pool_buffers,
-                 "packet buffers in all, split evenly over readers and workers")
-      ->capture_default_str()->check(CLI::Range(64, 1 << 22));
+                 "packet buffers in all, split evenly over readers and workers (0 = auto: 8192, "
+                 "or 2048 of 64 KB with --offload on)")
+      ->capture_default_str()->check(CLI::Range(0, 1 << 22));
+  std::string offload = "on";
+  app.add_option("--offload", offload,
+                 "on: IFF_VNET_HDR with checksum and TSO offloads (64 KB super-segments both ways); "
+                 "off: one MTU-sized packet per read and write")
+      ->capture_default_str()->check(CLI::IsMember({"on", "off"}));
   app.add_option("--batch", o.batch, "packets a worker takes from its queue per round")
       ->capture_default_str()->check(CLI::Range(1, 4096));
   app.add_option("--read-mode", read_mode,
@@ -193,6 +199,8 @@ std::optional<Options> parse_options(int argc, char** argv, int& exit_code) {
                 : log_level == "debug" ? LogLevel::kDebug
                                        : LogLevel::kInfo;
   if (o.workers == 0) o.workers = o.queues;
+  o.offload = offload == "on";
+  if (o.pool_buffers == 0) o.pool_buffers = std::max<uint32_t>(o.offload ? 2048 : 8192, 64 * (o.queues + o.workers));
   {
     std::string err;
     services::parse_service_list(o.services, err);
@@ -227,7 +235,7 @@ std::string describe(const Options& o) {
     << " addr=" << format_ipv4_addr(o.addr) << " host-addr="
     << (o.host_prefix ? format_ipv4_addr(o.host_addr) + "/" + std::to_string(o.host_prefix) : "none")
     << " mtu=" << o.mtu << " pool-buffers=" << o.pool_buffers << " batch=" << o.batch
-    << " read-mode=" << (o.read_mode == ReadMode::kSingle ? "single" : "multishot")
+    << " offload=" << (o.offload ? "on" : "off") << " read-mode=" << (o.read_mode == ReadMode::kSingle ? "single" : "multishot")
     << " services=" << o.services;
   return s.str();
 }

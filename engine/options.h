@@ -22,7 +22,9 @@ struct Options {
   uint32_t mtu = 1500;
   uint32_t txqueuelen = 1000;
   uint32_t ring_entries = 256;
-  uint32_t pool_buffers = 8192;     // in all; split over readers and workers
+  uint32_t pool_buffers = 0;        // in all, split over threads; 0 = auto (see pool_buffers_auto)
+  bool offload = true;              // IFF_VNET_HDR + TSO/CSUM offloads
+  uint32_t vnet_hdr_len() const { return offload ? 12 : 0; }
   uint32_t batch = 64;
   uint32_t reads_in_flight = 64;    // for --read-mode single
   ReadMode read_mode = ReadMode::kMultishot;

@@ -10,9 +10,10 @@ constexpr uint64_t kWriteTag = 1ull << 62;
 }
 
 PacketIo::PacketIo(uint32_t worker, int tun_fd, io::BufferPool& pool, uint32_t partition,
-                   uint32_t max_writes, WorkerStats& stats)
+                   uint32_t max_writes, uint32_t vnet_hdr_len, WorkerStats& stats)
     : worker_(worker), fd_(tun_fd), pool_(pool), partition_(partition),
-      own_(pool.partition(partition)), returns_(pool), max_writes_(max_writes), stats_(stats) {}
+      own_(pool.partition(partition)), returns_(pool), max_writes_(max_writes),
+      hdr_len_(vnet_hdr_len), stats_(stats) {}
 
 io::BufId PacketIo::alloc_tx() {
   io::BufId id = own_.alloc();
@@ -43,7 +44,9 @@ void PacketIo::release(io::BufId id) {
   }
 }
 
-void PacketIo::transmit(io::BufId id, uint32_t len) {
+void PacketIo::transmit(io::BufId id, uint32_t ip_len, const io::VnetHdr& v) {
+  if (hdr_len_) io::write_vnet(pool_.data(id), v);
+  const uint32_t len = hdr_len_ + ip_len;
   if (writes_in_flight_ >= max_writes_) {
     // Keep the completion queue from overflowing: wait for some writes to finish.
     ring_->submit_and_wait(1000);
@@ -58,7 +61,7 @@ void PacketIo::transmit(io::BufId id, uint32_t len) {
   io_uring_sqe_set_data64(sqe, kWriteTag | id);
   ++writes_in_flight_;
   stats_.tx_packets.add();
-  stats_.tx_bytes.add(len);
+  stats_.tx_bytes.add(ip_len);
 }
 
 void PacketIo::reap() {

@@ -8,26 +8,33 @@
 #include "engine/stats.h"
 #include "io/buffer_pool.h"
 #include "io/uring.h"
+#include "io/vnet.h"
 
 namespace tuntcp::engine {
 
 class PacketIo {
  public:
+  // `vnet_hdr_len` is 12 with --offload (every packet starts with an io::VnetHdr), else 0.
   PacketIo(uint32_t worker, int tun_fd, io::BufferPool& pool, uint32_t partition,
-           uint32_t max_writes, WorkerStats& stats);
+           uint32_t max_writes, uint32_t vnet_hdr_len, WorkerStats& stats);
 
   // Called by the worker's run() once its ring exists, and with nullptr when it goes away.
   void attach(io::Ring* ring) { ring_ = ring; }
 
   io::BufferPool& pool() { return pool_; }
-  uint8_t* data(io::BufId id) const { return pool_.data(id); }
-  uint32_t slot_size() const { return pool_.slot_size(); }
+  // The IP datagram in a buffer (after the vnet header, if any), and the room for one.
+  uint8_t* ip(io::BufId id) const { return pool_.data(id) + hdr_len_; }
+  uint32_t ip_capacity() const { return pool_.slot_size() - hdr_len_; }
+  uint32_t vnet_hdr_len() const { return hdr_len_; }
+  // The vnet header the kernel put in front of a received datagram (zeros without offload).
+  io::VnetHdr vnet(io::BufId id) const { return hdr_len_ ? io::read_vnet(pool_.data(id)) : io::VnetHdr{}; }
 
   // A buffer to build an outgoing datagram in (one reference), or kNoBuf (counted) when the
   // worker's partition is empty.
   io::BufId alloc_tx();
-  // Queues a write of the first `len` bytes of `id`; the buffer is released when it completes.
-  void transmit(io::BufId id, uint32_t len);
+  // Queues a write of the datagram of `ip_len` bytes at ip(id), preceded by `v` when offloads are
+  // on; the buffer is released when the write completes.
+  void transmit(io::BufId id, uint32_t ip_len, const io::VnetHdr& v = {});
   // A datagram arrived from a reader: the worker holds its one reference.
   void adopt(io::BufId id) { pool_.refs(id) = 1; }
   void hold(io::BufId id) { ++pool_.refs(id); }
@@ -56,6 +63,7 @@ class PacketIo {
   io::Partition& own_;
   io::ReturnBatch returns_;
   uint32_t max_writes_;
+  uint32_t hdr_len_;
   WorkerStats& stats_;
   io::Ring* ring_ = nullptr;
   uint32_t writes_in_flight_ = 0;

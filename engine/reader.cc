@@ -107,7 +107,9 @@ void Reader::run() {
           return;
         }
         const uint32_t len = static_cast<uint32_t>(cqe->res);
-        const proto::FlowKey key = proto::flow_key_of_received({pool_.data(id), len});
+        const uint32_t hdr = opts_.vnet_hdr_len();
+        const proto::FlowKey key =
+            len > hdr ? proto::flow_key_of_received({pool_.data(id) + hdr, len - hdr}) : proto::FlowKey{};
         const uint32_t w = proto::pick_shard(proto::flow_hash(key), static_cast<uint32_t>(workers));
         staged[w].push_back({id, len});
         stats_.rx_packets.add();

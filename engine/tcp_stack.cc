@@ -3,6 +3,8 @@
 #include <cstring>
 
 #include "engine/log.h"
+#include "proto/bytes.h"
+#include "proto/checksum.h"
 #include "proto/tcp/rst.h"
 #include "proto/tcp/wire.h"
 
@@ -177,12 +179,12 @@ void TcpStack::emit(const Socket& s, const tcp::TcpRepr& h, std::span<const uint
                     std::span<const uint8_t> b) {
   const io::BufId id = io_.alloc_tx();
   if (id == io::kNoBuf) return;  // counted; TCP's retransmission covers the loss
-  uint8_t* p = io_.data(id);
+  uint8_t* p = io_.ip(id);
   const size_t hl = tcp::header_len(h);
   const size_t payload = a.size() + b.size();
   const size_t total = proto::kIpv4MinHeader + hl + payload;
-  if (total > io_.slot_size() || total > 65535) {
-    log_error("worker %u: segment of %zu bytes exceeds the buffer size %u", worker_, total, io_.slot_size());
+  if (total > io_.ip_capacity() || total > 65535) {
+    log_error("worker %u: segment of %zu bytes exceeds the buffer size %u", worker_, total, io_.ip_capacity());
     io_.release(id);
     return;
   }
@@ -191,7 +193,21 @@ void TcpStack::emit(const Socket& s, const tcp::TcpRepr& h, std::span<const uint
   if (!a.empty()) std::memcpy(data, a.data(), a.size());
   if (!b.empty()) std::memcpy(data + a.size(), b.data(), b.size());
   const uint32_t src = s.key().local_addr, dst = s.key().remote_addr;
-  if (tcp::emit_header(h, {tcp_hdr, hl}, src, dst, {data, payload}) == 0) {
+  io::VnetHdr v;
+  if (io_.vnet_hdr_len()) {
+    // Checksum offload: the kernel takes the segment as CHECKSUM_PARTIAL, so we sum only the
+    // header here and leave the pseudo-header sum in the field (virtio NEEDS_CSUM contract).
+    if (tcp::emit_header(h, {tcp_hdr, hl}, src, dst) == 0) {
+      io_.release(id);
+      return;
+    }
+    const uint16_t pseudo = proto::csum::fold(
+        proto::csum::pseudo_header_sum_v4(src, dst, proto::ipproto::kTcp, static_cast<uint16_t>(hl + payload)));
+    proto::store_be16(tcp_hdr + 16, pseudo);
+    v.flags = io::vnet::kNeedsCsum;
+    v.csum_start = static_cast<uint16_t>(proto::kIpv4MinHeader);
+    v.csum_offset = 16;
+  } else if (tcp::emit_header(h, {tcp_hdr, hl}, src, dst, {data, payload}) == 0) {
     io_.release(id);
     return;
   }
@@ -203,14 +219,14 @@ void TcpStack::emit(const Socket& s, const tcp::TcpRepr& h, std::span<const uint
   ip.payload_len = static_cast<uint16_t>(hl + payload);
   proto::emit_ipv4(ip, p);
   stats_.tcp_segments_out.add();
-  io_.transmit(id, static_cast<uint32_t>(total));
+  io_.transmit(id, static_cast<uint32_t>(total), v);
 }
 
 void TcpStack::send_stateless(const tcp::TcpRepr& h, uint32_t src, uint32_t dst) {
   const io::BufId id = io_.alloc_tx();
   if (id == io::kNoBuf) return;
-  uint8_t* p = io_.data(id);
-  const size_t hl = tcp::emit_header(h, {p + proto::kIpv4MinHeader, io_.slot_size() - proto::kIpv4MinHeader}, src, dst);
+  uint8_t* p = io_.ip(id);
+  const size_t hl = tcp::emit_header(h, {p + proto::kIpv4MinHeader, io_.ip_capacity() - proto::kIpv4MinHeader}, src, dst);
   if (hl == 0) {
     io_.release(id);
     return;
@@ -227,11 +243,15 @@ void TcpStack::send_stateless(const tcp::TcpRepr& h, uint32_t src, uint32_t dst)
   io_.transmit(id, static_cast<uint32_t>(proto::kIpv4MinHeader + hl));
 }
 
-void TcpStack::input(io::BufId buf, const proto::Ipv4View& ip, uint64_t now_us) {
+void TcpStack::input(io::BufId buf, const proto::Ipv4View& ip, uint64_t now_us,
+                     const io::VnetHdr& vnet) {
   now_ = now_us;
   const auto segment = ip.payload();
   stats_.tcp_segments_in.add();
-  if (!tcp::verify_checksum(segment, ip.src, ip.dst)) {
+  // With offloads the kernel marks what it already vouches for: its own unchecksummed segments
+  // (NEEDS_CSUM, e.g. 64 KB super-segments) and verified ones (DATA_VALID).
+  const bool csum_trusted = (vnet.flags & (io::vnet::kNeedsCsum | io::vnet::kDataValid)) != 0;
+  if (!csum_trusted && !tcp::verify_checksum(segment, ip.src, ip.dst)) {
     stats_.drop(Drop::k_tcp_bad_checksum);
     return;
   }

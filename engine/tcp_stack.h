@@ -37,7 +37,7 @@ class TcpStack {
 
   // A TCP datagram for us. `buf` holds the datagram; the caller keeps its own reference and
   // releases it afterwards (a connection may hold() one more for out-of-order data).
-  void input(io::BufId buf, const proto::Ipv4View& ip, uint64_t now_us);
+  void input(io::BufId buf, const proto::Ipv4View& ip, uint64_t now_us, const io::VnetHdr& vnet);
   void run_timers(uint64_t now_us);
   uint64_t next_timer_us() const { return wheel_.next_wakeup_hint(); }
   void set_now(uint64_t now_us) { now_ = now_us; }

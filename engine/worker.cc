@@ -41,7 +41,7 @@ Worker::Worker(uint32_t index, int tun_fd, io::BufferPool& pool, uint32_t partit
                const Options& opts, const proto::tcp::SipKey& isn_secret,
                std::atomic<uint32_t>& conn_count)
     : index_(index), opts_(opts), isn_secret_(isn_secret), conn_count_(conn_count),
-      io_(index, tun_fd, pool, partition, opts.ring_entries, stats_),
+      io_(index, tun_fd, pool, partition, opts.ring_entries, opts.vnet_hdr_len(), stats_),
       icmp_errors_(opts.icmp_rate, opts.icmp_burst),
       next_ip_id_(static_cast<uint16_t>(index * 7919)) {}
 
@@ -61,7 +61,7 @@ void Worker::handle_icmp(PacketRef pkt, const proto::Ipv4View& ip) {
     return;
   }
   // The reply is built in the request's own buffer: no allocation, no copy of the data.
-  const size_t len = proto::icmp::make_echo_reply_in_place(io_.data(pkt.buf), ip, next_ip_id_++);
+  const size_t len = proto::icmp::make_echo_reply_in_place(io_.ip(pkt.buf), ip, next_ip_id_++);
   stats_.icmp_echo_replies.add();
   io_.transmit(pkt.buf, static_cast<uint32_t>(len));
 }
@@ -73,7 +73,7 @@ void Worker::send_dest_unreachable(const proto::Ipv4View& ip, uint8_t code, uint
   }
   const io::BufId out = io_.alloc_tx();
   if (out == io::kNoBuf) return;
-  const size_t len = proto::icmp::build_dest_unreachable(io_.data(out), io_.slot_size(), opts_.addr,
+  const size_t len = proto::icmp::build_dest_unreachable(io_.ip(out), io_.ip_capacity(), opts_.addr,
                                                          ip, code, next_ip_id_++);
   if (len == 0) {
     io_.release(out);
@@ -86,7 +86,13 @@ void Worker::send_dest_unreachable(const proto::Ipv4View& ip, uint8_t code, uint
 void Worker::handle(PacketRef pkt, uint64_t now_us) {
   stats_.packets.add();
   io_.adopt(pkt.buf);
-  const auto parsed = proto::parse_ipv4({io_.data(pkt.buf), pkt.len}, opts_.addr);
+  const uint32_t hdr = io_.vnet_hdr_len();
+  if (pkt.len < hdr) {
+    stats_.drop(Drop::k_ip_truncated);
+    io_.release(pkt.buf);
+    return;
+  }
+  const auto parsed = proto::parse_ipv4({io_.ip(pkt.buf), pkt.len - hdr}, opts_.addr);
   if (!parsed.ok()) {
     stats_.drop(drop_of(parsed.drop));
     io_.release(pkt.buf);
@@ -98,7 +104,7 @@ void Worker::handle(PacketRef pkt, uint64_t now_us) {
       handle_icmp(pkt, ip);
       return;
     case proto::ipproto::kTcp:
-      tcp_->input(pkt.buf, ip, now_us);
+      tcp_->input(pkt.buf, ip, now_us, io_.vnet(pkt.buf));
       break;
     case proto::ipproto::kUdp:
       // No UDP sockets: every port is closed (RFC 1122 4.1.3.1, as Linux answers).

@@ -13,6 +13,7 @@
 #include <cstring>
 
 #include "io/setup_error.h"
+#include "io/vnet.h"
 
 namespace tuntcp::io {
 namespace {
@@ -52,7 +53,7 @@ TunDevice::TunDevice(const TunConfig& cfg) : name_(cfg.name) {
     if (fd < 0) throw SetupError(describe_errno("opening /dev/net/tun", errno));
     fds_.push_back(fd);
     ifreq ifr = make_ifreq(cfg.name);
-    ifr.ifr_flags = IFF_TUN | IFF_NO_PI | IFF_MULTI_QUEUE;
+    ifr.ifr_flags = IFF_TUN | IFF_NO_PI | IFF_MULTI_QUEUE | (cfg.offload ? IFF_VNET_HDR : 0);
     if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
       const int err = errno;
       std::string what = "attaching queue " + std::to_string(q) + " of TUN device " + cfg.name;
@@ -63,6 +64,14 @@ TunDevice::TunDevice(const TunConfig& cfg) : name_(cfg.name) {
       throw SetupError(describe_errno(what, err));
     }
     if (q == 0) name_ = ifr.ifr_name;
+    if (cfg.offload) {
+      int hdr = static_cast<int>(kVnetHdrLen);
+      if (ioctl(fd, TUNSETVNETHDRSZ, &hdr) < 0)
+        throw SetupError(describe_errno("TUNSETVNETHDRSZ on " + name_ + " (try --offload off)", errno));
+      const unsigned offloads = TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6;
+      if (ioctl(fd, TUNSETOFFLOAD, offloads) < 0)
+        throw SetupError(describe_errno("TUNSETOFFLOAD on " + name_ + " (try --offload off)", errno));
+    }
   }
   CtlSocket s;
   ifreq ifr = make_ifreq(name_);

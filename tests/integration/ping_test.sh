@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # ping -c 200 -i 0.002 gets every reply, for the queue/worker counts given as arguments.
-# Usage: ping_test.sh QUEUES WORKERS [READ_MODE]
+# Usage: ping_test.sh QUEUES WORKERS [more tuntcp flags...]
 source "$(dirname "$0")/lib.sh"
-queues=$1 workers=$2 mode=${3:-multishot}
+queues=$1 workers=$2
+shift 2
 tt_setup
-tt_start --queues "$queues" --workers "$workers" --read-mode "$mode"
+tt_start --queues "$queues" --workers "$workers" "$@"
 tt_ping_ok 200 -i 0.002
 # Many flows at once: several pings in parallel, each its own identifier.
 pids=()
@@ -15,4 +16,4 @@ tt_stop
 tt_expect icmp_echo_replies -ge 600
 tt_expect read_errors -eq 0
 tt_expect drop_tx_error -eq 0
-tt_log "passed (queues=$queues workers=$workers read-mode=$mode)"
+tt_log "passed (queues=$queues workers=$workers $*)"

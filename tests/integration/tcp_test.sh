@@ -6,8 +6,10 @@
 # part: no ESTABLISHED/CLOSE-WAIT leftovers on either side.
 source "$(dirname "$0")/lib.sh"
 queues=$1 workers=$2
+shift 2
+extra=("$@")  # more tuntcp flags, e.g. --offload off
 tt_setup
-tt_start --queues "$queues" --workers "$workers" --time-wait 1
+tt_start --queues "$queues" --workers "$workers" --time-wait 1 "${extra[@]}"
 
 tt_log "nc line exchange with echo"
 out=$(printf 'hello tuntcp\nsecond line\n' | timeout 10 ip netns exec "$TT_NS" nc -N "$TT_ADDR" 7)
@@ -53,7 +55,7 @@ nc_pid=$!
 sleep 0.2
 rc=0
 timeout 60 ip netns exec "$TT_NS" "$TUNTCP" --dev "$TT_DEV" --addr "$TT_ADDR" --host-addr "$TT_HOST/24" \
-  --queues "$queues" --workers "$workers" --services none --connect "$TT_HOST:5000" --send-file "$f" \
+  --queues "$queues" --workers "$workers" "${extra[@]}" --services none --connect "$TT_HOST:5000" --send-file "$f" \
   >"$TT_LOG" 2>&1 || rc=$?
 [[ $rc -eq 0 ]] || tt_fail "client mode exited $rc"
 grep '^client:' "$TT_LOG"
@@ -61,4 +63,4 @@ wait "$nc_pid" || tt_fail "nc -l failed"
 got=$(sha256sum <"$TT_DIR/received" | cut -d' ' -f1)
 [[ $got == "$want" ]] || tt_fail "client mode: sha256 $got != $want"
 tt_expect_no_leftovers
-tt_log "passed (queues=$queues workers=$workers)"
+tt_log "passed (queues=$queues workers=$workers ${extra[*]})"
