@@ -4,10 +4,12 @@
 #include <sched.h>
 #include <sys/random.h>
 
+#include <cstdio>
 #include <cstring>
 #include <string>
 
 #include "engine/log.h"
+#include "engine/tcp_stack.h"
 #include "io/setup_error.h"
 
 namespace tuntcp::engine {
@@ -83,11 +85,15 @@ void Engine::start() {
     worker_threads_.emplace_back(guarded, workers_[w].get(), "worker", w);
     pthread_setname_np(worker_threads_.back().native_handle(), ("tt-worker" + std::to_string(w)).c_str());
     pin(worker_threads_.back(), readers_.size() + w);
+    clockid_t c;
+    worker_clocks_.push_back(pthread_getcpuclockid(worker_threads_.back().native_handle(), &c) == 0 ? c : -1);
   }
   for (uint32_t q = 0; q < readers_.size(); ++q) {
     reader_threads_.emplace_back(guarded, readers_[q].get(), "reader", q);
     pthread_setname_np(reader_threads_.back().native_handle(), ("tt-reader" + std::to_string(q)).c_str());
     pin(reader_threads_.back(), q);
+    clockid_t c;
+    reader_clocks_.push_back(pthread_getcpuclockid(reader_threads_.back().native_handle(), &c) == 0 ? c : -1);
   }
 }
 
@@ -106,6 +112,37 @@ Totals Engine::totals() const {
   for (auto& r : readers_) rs.push_back(&r->stats());
   for (auto& w : workers_) ws.push_back(&w->stats());
   return sum(rs, ws);
+}
+
+std::vector<std::pair<std::string, Totals>> Engine::thread_totals() const {
+  std::vector<std::pair<std::string, Totals>> out;
+  for (size_t i = 0; i < readers_.size(); ++i) out.emplace_back("r" + std::to_string(i), sum({&readers_[i]->stats()}, {}));
+  for (size_t i = 0; i < workers_.size(); ++i) out.emplace_back("w" + std::to_string(i), sum({}, {&workers_[i]->stats()}));
+  return out;
+}
+
+std::vector<std::pair<std::string, double>> Engine::thread_cpu_seconds() const {
+  std::vector<std::pair<std::string, double>> out;
+  auto read = [](clockid_t c) {
+    timespec ts{};
+    if (c == static_cast<clockid_t>(-1) || clock_gettime(c, &ts) != 0) return 0.0;
+    return ts.tv_sec + ts.tv_nsec / 1e9;
+  };
+  // Threads that have exited (after stop()) no longer have a CPU clock.
+  if (stopped_) return out;
+  for (size_t i = 0; i < reader_clocks_.size(); ++i) out.emplace_back("r" + std::to_string(i), read(reader_clocks_[i]));
+  for (size_t i = 0; i < worker_clocks_.size(); ++i) out.emplace_back("w" + std::to_string(i), read(worker_clocks_[i]));
+  return out;
+}
+
+void Engine::dump_connections() {
+  for (auto& w : workers_) {
+    w->inbox().post([](TcpStack& stack) {
+      const std::string table = stack.dump_connections();
+      std::fprintf(stderr, "connections of worker %u (%u):\n%s", stack.worker(),
+                   stack.open_connections(), table.c_str());
+    });
+  }
 }
 
 uint64_t Engine::pool_in_use() const {

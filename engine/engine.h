@@ -2,8 +2,12 @@
 // orderly start and stop. main() owns one Engine.
 #pragma once
 
+#include <time.h>
+
 #include <atomic>
 #include <memory>
+#include <string>
+#include <utility>
 #include <thread>
 #include <vector>
 
@@ -30,6 +34,12 @@ class Engine {
   void stop();
 
   Totals totals() const;
+  // Per thread: "r0".."rN" readers, "w0".."wN" workers.
+  std::vector<std::pair<std::string, Totals>> thread_totals() const;
+  // CPU seconds each thread has used so far (same names and order as thread_totals()).
+  std::vector<std::pair<std::string, double>> thread_cpu_seconds() const;
+  // Asks every worker to write its connection table to stderr (between its batches).
+  void dump_connections();
   uint64_t pool_in_use() const;
   uint64_t pool_total() const { return pool_->total(); }
   // After stop(): buffers not back in the pool (0 when nothing leaked).
@@ -46,6 +56,7 @@ class Engine {
   std::vector<std::unique_ptr<Worker>> workers_;
   std::vector<std::unique_ptr<Reader>> readers_;
   std::vector<std::thread> reader_threads_, worker_threads_;
+  std::vector<clockid_t> reader_clocks_, worker_clocks_;
   bool stopped_ = false;
   std::atomic<uint32_t> conn_count_{0};  // TCP connections alive in all workers
 };

@@ -48,6 +48,7 @@ int main(int argc, char** argv) {
   sigaddset(&sigs, SIGINT);
   sigaddset(&sigs, SIGTERM);
   sigaddset(&sigs, SIGHUP);
+  sigaddset(&sigs, SIGUSR1);
   pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
 
   // Client mode: map the file to send (read-only, shared with the worker, no copy).
@@ -92,33 +93,71 @@ int main(int argc, char** argv) {
   log_info("up: %s", engine::describe(opts).c_str());
   log_info("serving on %s", eng->tun().name().c_str());
 
+  // --stats-json: one JSON object per interval, for scripts and plots.
+  FILE* json = nullptr;
+  if (!opts.stats_json.empty()) {
+    json = std::fopen(opts.stats_json.c_str(), "w");
+    if (!json) {
+      std::fprintf(stderr, "tuntcp: error: cannot write --stats-json %s: %s\n", opts.stats_json.c_str(),
+                   std::strerror(errno));
+      eng->stop();
+      return 1;
+    }
+  }
+
   const double start = now_s();
   double next_stats = opts.stats_interval > 0 ? start + opts.stats_interval : INFINITY;
   const double deadline = opts.duration > 0 ? start + opts.duration : INFINITY;
   engine::Totals prev{};
+  auto prev_cpu = eng->thread_cpu_seconds();
   double prev_t = start;
+  auto report = [&](double t) {
+    const engine::Totals cur = eng->totals();
+    const auto cpu = eng->thread_cpu_seconds();
+    engine::Interval iv;
+    iv.elapsed = t - start;
+    iv.seconds = t - prev_t;
+    iv.now = &cur;
+    iv.prev = &prev;
+    iv.pool_in_use = eng->pool_in_use();
+    iv.pool_total = eng->pool_total();
+    for (size_t i = 0; i < cpu.size() && i < prev_cpu.size(); ++i)
+      iv.cpu.push_back({cpu[i].first, iv.seconds > 0 ? 100 * (cpu[i].second - prev_cpu[i].second) / iv.seconds : 0});
+    std::printf("%s\n", engine::format_interval(iv).c_str());
+    std::fflush(stdout);
+    if (json) {
+      std::fprintf(json, "%s\n", engine::format_interval_json(iv).c_str());
+      std::fflush(json);
+    }
+    prev = cur;
+    prev_cpu = cpu;
+    prev_t = t;
+  };
   while (true) {
     const double t = now_s();
     if (t >= deadline) break;
     if (opts.client && client.state.load(std::memory_order_acquire) != 0) break;
     if (t >= next_stats) {
-      const engine::Totals cur = eng->totals();
-      std::printf("%s\n", engine::format_interval(cur, prev, t - start, t - prev_t, eng->pool_in_use(),
-                                                  eng->pool_total()).c_str());
-      std::fflush(stdout);
-      prev = cur;
-      prev_t = t;
+      report(t);
       next_stats += opts.stats_interval;
+      if (next_stats < t) next_stats = t + opts.stats_interval;  // we were late: skip, don't burst
       continue;
     }
     const double wait = std::min({next_stats, deadline, t + (opts.client ? 0.02 : 1.0)}) - t;
     timespec ts{static_cast<time_t>(wait), static_cast<long>((wait - std::floor(wait)) * 1e9)};
-    int sig = sigtimedwait(&sigs, nullptr, &ts);
-    if (sig == SIGINT || sig == SIGTERM || sig == SIGHUP) {
+    const int sig = sigtimedwait(&sigs, nullptr, &ts);
+    if (sig == SIGUSR1) {
+      // Full per-thread counters, then each worker's connection table (workers print theirs).
+      std::string dump = "tuntcp: counters per thread\n";
+      for (const auto& [name, totals] : eng->thread_totals()) dump += "  " + engine::format_thread(name, totals) + "\n";
+      std::fputs(dump.c_str(), stderr);
+      eng->dump_connections();
+    } else if (sig == SIGINT || sig == SIGTERM || sig == SIGHUP) {
       log_info("signal %d: shutting down", sig);
       break;
     }
   }
+  if (opts.stats_interval > 0 && now_s() - prev_t > 0.05) report(now_s());  // the last part
   eng->stop();
   const double elapsed = now_s() - start;
   int client_rc = 0;
@@ -142,6 +181,7 @@ int main(int argc, char** argv) {
               static_cast<unsigned long long>(eng->pool_total() - missing),
               static_cast<unsigned long long>(eng->pool_total()));
   std::fflush(stdout);
+  if (json) std::fclose(json);
   if (missing != 0) {
     log_error("%llu packet buffers were not returned to the pool", static_cast<unsigned long long>(missing));
     return 3;

@@ -98,6 +98,8 @@ std::optional<Options> parse_options(int argc, char** argv, int& exit_code) {
   app.add_option("--stats-interval", o.stats_interval,
                  "print a stats line every N seconds (0 = only the summary at exit)")
       ->capture_default_str()->check(CLI::Range(0.0, 86400.0));
+  app.add_option("--stats-json", o.stats_json,
+                 "also write each --stats-interval report as one JSON object per line to FILE");
   app.add_option("--duration", o.duration, "exit after N seconds (0 = run until SIGINT/SIGTERM)")
       ->capture_default_str()->check(CLI::Range(0.0, 1e9));
   app.add_option("--icmp-ratelimit", o.icmp_rate,
@@ -199,6 +201,8 @@ std::optional<Options> parse_options(int argc, char** argv, int& exit_code) {
                 : log_level == "debug" ? LogLevel::kDebug
                                        : LogLevel::kInfo;
   if (o.workers == 0) o.workers = o.queues;
+  if (!o.stats_json.empty() && o.stats_interval <= 0)
+    return fail("--stats-json needs --stats-interval N (the JSON lines are the interval reports)");
   o.offload = offload == "on";
   if (o.pool_buffers == 0) o.pool_buffers = std::max<uint32_t>(o.offload ? 2048 : 8192, 64 * (o.queues + o.workers));
   {

@@ -30,6 +30,7 @@ struct Options {
   ReadMode read_mode = ReadMode::kMultishot;
   std::vector<int> cpus;            // pin threads (readers first, then workers) round-robin
   double stats_interval = 0;        // seconds; 0 = only the summary at exit
+  std::string stats_json;           // also write each interval as a JSON line here
   double duration = 0;              // seconds; 0 = until SIGINT/SIGTERM
   uint32_t icmp_rate = 1000;        // ICMP errors per second per worker
   uint32_t icmp_burst = 50;

@@ -31,6 +31,9 @@ class Socket final : public proto::tcp::Env, public TimerNode {
   proto::tcp::State state() const { return conn_.state(); }
   const proto::FlowKey& key() const { return key_; }
   uint64_t stack_now() const;  // the worker's clock at the current batch (µs)
+  // The worker's TCP stack, for services that coordinate connections across workers
+  // (TcpStack::post) or open connections of their own (TcpStack::connect).
+  TcpStack& stack() { return stack_; }
 
   // --- for the stack ---
   proto::tcp::Connection& conn() { return conn_; }

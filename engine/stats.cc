@@ -1,6 +1,7 @@
 #include "engine/stats.h"
 
 #include <cinttypes>
+#include <algorithm>
 #include <cstdio>
 
 #include "proto/tcp/connection.h"
@@ -42,22 +43,99 @@ Totals sum(const std::vector<const ReaderStats*>& readers,
   return t;
 }
 
-std::string format_interval(const Totals& now, const Totals& prev, double elapsed, double seconds,
-                            uint64_t pool_in_use, uint64_t pool_total) {
-  const double s = seconds > 0 ? seconds : 1;
-  char buf[400];
-  std::snprintf(buf, sizeof buf,
-                "[%7.2fs] rx %9.0f pkt/s %8.3f Gbit/s | tx %9.0f pkt/s %8.3f Gbit/s | "
-                "conns %" PRIu64 " (+%" PRIu64 ") | retrans %" PRIu64 " | drops %" PRIu64
-                " | pool %" PRIu64 "/%" PRIu64,
-                elapsed, (now.rx_packets - prev.rx_packets) / s,
-                (now.rx_bytes - prev.rx_bytes) * 8 / s / 1e9, (now.tx_packets - prev.tx_packets) / s,
-                (now.tx_bytes - prev.tx_bytes) * 8 / s / 1e9, now.tcp_conns_open,
-                (now.tcp_passive_opens + now.tcp_active_opens) -
-                    (prev.tcp_passive_opens + prev.tcp_active_opens),
-                now.tcp_retransmits - prev.tcp_retransmits, now.drops_total() - prev.drops_total(),
-                pool_in_use, pool_total);
-  return buf;
+namespace {
+
+uint64_t closed_total(const Totals& t) {
+  return t.tcp_closed_normal + t.tcp_closed_reset + t.tcp_closed_timeout + t.tcp_closed_aborted;
+}
+uint64_t opened_total(const Totals& t) { return t.tcp_passive_opens + t.tcp_active_opens; }
+
+}  // namespace
+
+std::string format_interval(const Interval& iv) {
+  const Totals& n = *iv.now;
+  const Totals& p = *iv.prev;
+  const double s = iv.seconds > 0 ? iv.seconds : 1;
+  char buf[512];
+  int len = std::snprintf(
+      buf, sizeof buf,
+      "[%7.2fs] rx %8.3f Gbit/s %8.0f pkt/s | tx %8.3f Gbit/s %8.0f pkt/s | conns %" PRIu64
+      " +%" PRIu64 " -%" PRIu64 " | retrans %" PRIu64 " | drops %" PRIu64 " | pool %" PRIu64
+      "/%" PRIu64 " | cpu",
+      iv.elapsed, (n.rx_bytes - p.rx_bytes) * 8 / s / 1e9, (n.rx_packets - p.rx_packets) / s,
+      (n.tx_bytes - p.tx_bytes) * 8 / s / 1e9, (n.tx_packets - p.tx_packets) / s, n.tcp_conns_open,
+      opened_total(n) - opened_total(p), closed_total(n) - closed_total(p),
+      n.tcp_retransmits - p.tcp_retransmits, n.drops_total() - p.drops_total(), iv.pool_in_use,
+      iv.pool_total);
+  std::string out(buf, static_cast<size_t>(std::max(len, 0)));
+  for (const auto& c : iv.cpu) {
+    std::snprintf(buf, sizeof buf, " %s %.0f%%", c.name.c_str(), c.percent);
+    out += buf;
+  }
+  return out;
+}
+
+std::string format_interval_json(const Interval& iv) {
+  const Totals& n = *iv.now;
+  const Totals& p = *iv.prev;
+  const double s = iv.seconds > 0 ? iv.seconds : 1;
+  char buf[256];
+  std::string out = "{";
+  auto num = [&](const char* key, double v) {
+    std::snprintf(buf, sizeof buf, "\"%s\":%.6g,", key, v);
+    out += buf;
+  };
+  auto cnt = [&](const std::string& key, uint64_t v) {
+    std::snprintf(buf, sizeof buf, "\"%s\":%" PRIu64 ",", key.c_str(), v);
+    out += buf;
+  };
+  num("time", iv.elapsed);
+  num("interval", iv.seconds);
+  num("rx_gbps", (n.rx_bytes - p.rx_bytes) * 8 / s / 1e9);
+  num("rx_pps", (n.rx_packets - p.rx_packets) / s);
+  num("tx_gbps", (n.tx_bytes - p.tx_bytes) * 8 / s / 1e9);
+  num("tx_pps", (n.tx_packets - p.tx_packets) / s);
+  cnt("conns_open", n.tcp_conns_open);
+  cnt("conns_new", opened_total(n) - opened_total(p));
+  cnt("conns_closed", closed_total(n) - closed_total(p));
+  cnt("retransmits", n.tcp_retransmits - p.tcp_retransmits);
+  cnt("drops", n.drops_total() - p.drops_total());
+  cnt("pool_in_use", iv.pool_in_use);
+  cnt("pool_total", iv.pool_total);
+  out += "\"cpu_percent\":{";
+  for (size_t i = 0; i < iv.cpu.size(); ++i) {
+    std::snprintf(buf, sizeof buf, "%s\"%s\":%.1f", i ? "," : "", iv.cpu[i].name.c_str(), iv.cpu[i].percent);
+    out += buf;
+  }
+  out += "},\"totals\":{";
+#define X(name) cnt(#name, n.name);
+  TUNTCP_READER_COUNTERS(X)
+  TUNTCP_WORKER_COUNTERS(X)
+#undef X
+  for (size_t i = 0; i < n.drops.size(); ++i)
+    cnt("drop_" + std::string(to_string(static_cast<Drop>(i))), n.drops[i]);
+  out.back() = '}';
+  out += "}";
+  return out;
+}
+
+std::string format_thread(const std::string& name, const Totals& t) {
+  std::string out = name + ":";
+  char buf[96];
+#define X(n)                                                       \
+  if (t.n) {                                                       \
+    std::snprintf(buf, sizeof buf, " %s=%" PRIu64, #n, t.n);       \
+    out += buf;                                                    \
+  }
+  TUNTCP_READER_COUNTERS(X)
+  TUNTCP_WORKER_COUNTERS(X)
+#undef X
+  for (size_t i = 0; i < t.drops.size(); ++i) {
+    if (!t.drops[i]) continue;
+    std::snprintf(buf, sizeof buf, " drop_%s=%" PRIu64, std::string(to_string(static_cast<Drop>(i))).c_str(), t.drops[i]);
+    out += buf;
+  }
+  return out;
 }
 
 std::string format_summary(const Totals& t, double seconds) {

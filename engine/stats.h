@@ -98,9 +98,27 @@ struct Totals {
 Totals sum(const std::vector<const ReaderStats*>& readers,
            const std::vector<const WorkerStats*>& workers);
 
-// One line for --stats-interval: rates over `seconds` since `prev`.
-std::string format_interval(const Totals& now, const Totals& prev, double elapsed, double seconds,
-                            uint64_t pool_in_use, uint64_t pool_total);
+// CPU use of one thread over an interval, for the live view.
+struct ThreadCpu {
+  std::string name;  // "r0" for reader 0, "w1" for worker 1
+  double percent;    // of one core
+};
+
+// What one --stats-interval report shows, computed from two snapshots.
+struct Interval {
+  double elapsed = 0;  // seconds since start
+  double seconds = 0;  // length of this interval
+  const Totals* now = nullptr;
+  const Totals* prev = nullptr;
+  uint64_t pool_in_use = 0, pool_total = 0;
+  std::vector<ThreadCpu> cpu;
+};
+// One human-readable line in the style of iperf.
+std::string format_interval(const Interval& iv);
+// The same as one JSON object on one line (--stats-json), with every counter.
+std::string format_interval_json(const Interval& iv);
+// Every counter of one thread as "name value" lines (for the SIGUSR1 dump).
+std::string format_thread(const std::string& name, const Totals& t);
 // The multi-line summary printed at exit: "name value" per counter, drops by reason.
 std::string format_summary(const Totals& t, double seconds);
 

@@ -1,5 +1,6 @@
 #include "engine/tcp_stack.h"
 
+#include <cstdio>
 #include <cstring>
 
 #include "engine/log.h"
@@ -352,6 +353,29 @@ void TcpStack::run_timers(uint64_t now_us) {
     settle(s);
   });
   reap_closed();
+}
+
+std::string TcpStack::dump_connections() const {
+  std::string out;
+  char line[384];
+  for (const auto& sp : slots_) {
+    if (!sp) continue;
+    const tcp::Connection& c = sp->conn();
+    const auto& k = sp->key();
+    const auto& st = c.stats();
+    std::snprintf(line, sizeof line,
+                  "  w%u %s:%u <-> %s:%u %-12s cwnd %u ssthresh %u srtt %.3f ms rto %.0f ms "
+                  "inflight %u snd_wnd %u rcv_wnd %u in %llu B out %llu B retrans %llu\n",
+                  worker_, proto::format_ipv4_addr(k.local_addr).c_str(), k.local_port,
+                  proto::format_ipv4_addr(k.remote_addr).c_str(), k.remote_port,
+                  tcp::state_name(c.state()), c.cwnd(), c.ssthresh(), c.rtt().srtt_us() / 1e3,
+                  c.rto_us() / 1e3, c.snd_nxt() > c.snd_una() ? c.snd_nxt().since(c.snd_una()) : 0,
+                  c.snd_wnd(), c.rcv_wnd(), static_cast<unsigned long long>(st.bytes_in),
+                  static_cast<unsigned long long>(st.bytes_out),
+                  static_cast<unsigned long long>(st.retransmits));
+    out += line;
+  }
+  return out;
 }
 
 void TcpStack::abort_all(uint64_t now_us) {

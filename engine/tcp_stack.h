@@ -7,6 +7,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "engine/app.h"
@@ -53,6 +54,9 @@ class TcpStack {
   Socket* find(const proto::FlowKey& key);
   // Frees sockets that reached CLOSED (after commands or application calls from outside).
   void reap_closed();
+
+  // One line per connection: 4-tuple, state, cwnd, srtt, bytes in flight, windows, byte counts.
+  std::string dump_connections() const;
 
   // Shutdown: records how many connections were in each state, then aborts them all (RST).
   void abort_all(uint64_t now_us);
