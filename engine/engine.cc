@@ -3,7 +3,9 @@
 #include <pthread.h>
 #include <sched.h>
 #include <sys/random.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <string>
@@ -33,7 +35,16 @@ Engine::Engine(const Options& opts) : opts_(opts) {
   tc.host_addr = opts_.host_addr;
   tc.prefix_len = opts_.host_prefix;
   tc.offload = opts_.offload;
+  tc.attach = opts_.attach;
   tun_ = std::make_unique<io::TunDevice>(tc);
+  if (opts_.attach) {
+    opts_.mtu = tun_->mtu();  // the device's own MTU sizes buffers and MSS
+    if (!tun_->up()) log_warn("--attach: %s is down; bring it up with `ip link set %s up`", tun_->name().c_str(), tun_->name().c_str());
+  }
+  if (!opts_.pcap.empty()) {
+    const uint32_t records = std::clamp<uint32_t>((64u << 20) / opts_.pcap_snaplen, 256, 16384);
+    pcap_ = std::make_unique<PcapWriter>(opts_.pcap, opts_.pcap_snaplen, opts_.pcap_max_mb << 20, records);
+  }
 
   // Partition p < queues belongs to reader p; partition queues + w to worker w. A reader's
   // provided-buffer ring addresses buffers with 16-bit ids, so a partition holds at most 32768.
@@ -55,9 +66,12 @@ Engine::Engine(const Options& opts) : opts_(opts) {
   }
   std::vector<WorkerInbox*> inboxes;
   for (auto& w : workers_) inboxes.push_back(&w->inbox());
-  for (auto& w : workers_) w->set_directory(inboxes);
+  for (auto& w : workers_) {
+    w->set_directory(inboxes);
+    w->set_pcap(pcap_.get());
+  }
   for (uint32_t q = 0; q < opts_.queues; ++q)
-    readers_.push_back(std::make_unique<Reader>(q, tun_->queue_fd(q), *pool_, q, inboxes, opts_));
+    readers_.push_back(std::make_unique<Reader>(q, tun_->queue_fd(q), *pool_, q, inboxes, opts_, pcap_.get()));
 }
 
 Engine::~Engine() { stop(); }
@@ -95,6 +109,17 @@ void Engine::start() {
     clockid_t c;
     reader_clocks_.push_back(pthread_getcpuclockid(reader_threads_.back().native_handle(), &c) == 0 ? c : -1);
   }
+}
+
+void Engine::wait_ready() const {
+  auto all_ready = [&] {
+    for (auto& r : readers_)
+      if (!r->ready()) return false;
+    for (auto& w : workers_)
+      if (!w->ready()) return false;
+    return true;
+  };
+  for (int i = 0; i < 5000 && !all_ready(); ++i) usleep(1000);
 }
 
 void Engine::stop() {

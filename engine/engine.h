@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "engine/options.h"
+#include "engine/pcap.h"
 #include "engine/reader.h"
 #include "engine/stats.h"
 #include "engine/worker.h"
@@ -46,12 +47,16 @@ class Engine {
   uint64_t buffers_missing() const;
   const io::TunDevice& tun() const { return *tun_; }
   const io::BufferPool& pool() const { return *pool_; }
+  const PcapWriter* pcap() const { return pcap_.get(); }
+  // Blocks until every thread has set up its ring (before dropping privileges).
+  void wait_ready() const;
 
  private:
   void pin(std::thread& t, size_t thread_index);
 
   Options opts_;
   std::unique_ptr<io::TunDevice> tun_;
+  std::unique_ptr<PcapWriter> pcap_;  // outlives the threads: declared before them
   std::unique_ptr<io::BufferPool> pool_;
   std::vector<std::unique_ptr<Worker>> workers_;
   std::vector<std::unique_ptr<Reader>> readers_;

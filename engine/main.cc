@@ -17,6 +17,7 @@
 #include "engine/engine.h"
 #include "engine/log.h"
 #include "engine/options.h"
+#include "engine/privileges.h"
 #include "io/setup_error.h"
 
 #ifdef TUNTCP_WITH_MIMALLOC
@@ -89,6 +90,16 @@ int main(int argc, char** argv) {
   } catch (const io::SetupError& e) {
     std::fprintf(stderr, "tuntcp: error: %s\n", e.what());
     return 1;
+  }
+  if (!opts.user.empty()) {
+    eng->wait_ready();  // every ring and buffer registration is done with privileges
+    const std::string err = engine::drop_privileges(opts.user);
+    if (!err.empty()) {
+      std::fprintf(stderr, "tuntcp: error: %s\n", err.c_str());
+      eng->stop();
+      return 1;
+    }
+    log_info("running as %s, capabilities %s", opts.user.c_str(), engine::effective_capabilities().c_str());
   }
   log_info("up: %s", engine::describe(opts).c_str());
   log_info("serving on %s", eng->tun().name().c_str());
@@ -182,6 +193,9 @@ int main(int argc, char** argv) {
               static_cast<unsigned long long>(eng->pool_total()));
   std::fflush(stdout);
   if (json) std::fclose(json);
+  if (const auto* pc = eng->pcap())
+    std::printf("  %-28s %llu (%llu not captured)\n", "pcap_packets", static_cast<unsigned long long>(pc->written()),
+                static_cast<unsigned long long>(pc->dropped()));
   if (missing != 0) {
     log_error("%llu packet buffers were not returned to the pool", static_cast<unsigned long long>(missing));
     return 3;

@@ -100,6 +100,19 @@ std::optional<Options> parse_options(int argc, char** argv, int& exit_code) {
       ->capture_default_str()->check(CLI::Range(0.0, 86400.0));
   app.add_option("--stats-json", o.stats_json,
                  "also write each --stats-interval report as one JSON object per line to FILE");
+  app.add_option("--pcap", o.pcap,
+                 "write every datagram read from and written to the TUN to FILE (pcap, link type "
+                 "raw IP); a thread of its own writes it, the packet path never waits");
+  app.add_option("--pcap-snaplen", o.pcap_snaplen, "bytes of each datagram kept in the capture")
+      ->capture_default_str()->check(CLI::Range(20u, 65535u));
+  app.add_option("--pcap-max-mb", o.pcap_max_mb, "stop capturing when the file reaches this size (MiB)")
+      ->capture_default_str()->check(CLI::Range(uint64_t{1}, uint64_t{1} << 20));
+  app.add_option("--user", o.user,
+                 "after the TUN and addresses are set up, switch to this user and drop every "
+                 "capability (needs root)");
+  app.add_flag("--attach", o.attach,
+               "use an existing persistent multi-queue TUN (ip tuntap add NAME mode tun "
+               "multi_queue) and leave its addresses, MTU and link state alone");
   app.add_option("--duration", o.duration, "exit after N seconds (0 = run until SIGINT/SIGTERM)")
       ->capture_default_str()->check(CLI::Range(0.0, 1e9));
   app.add_option("--icmp-ratelimit", o.icmp_rate,
@@ -163,7 +176,7 @@ std::optional<Options> parse_options(int argc, char** argv, int& exit_code) {
   }
 
   if (!parse_ipv4_addr(addr, o.addr)) return fail("--addr: '" + addr + "' is not an IPv4 address");
-  if (host == "none") {
+  if (host == "none" || o.attach) {
     o.host_prefix = 0;
     o.host_addr = 0;
   } else {

@@ -31,6 +31,11 @@ struct Options {
   std::vector<int> cpus;            // pin threads (readers first, then workers) round-robin
   double stats_interval = 0;        // seconds; 0 = only the summary at exit
   std::string stats_json;           // also write each interval as a JSON line here
+  std::string pcap;                 // capture every datagram read and written here
+  uint32_t pcap_snaplen = 65535;
+  uint64_t pcap_max_mb = 1024;
+  std::string user;                 // drop to this user (and every capability) after set-up
+  bool attach = false;              // use an existing TUN device, leave its configuration alone
   double duration = 0;              // seconds; 0 = until SIGINT/SIGTERM
   uint32_t icmp_rate = 1000;        // ICMP errors per second per worker
   uint32_t icmp_burst = 50;

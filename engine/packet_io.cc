@@ -46,6 +46,7 @@ void PacketIo::release(io::BufId id) {
 
 void PacketIo::transmit(io::BufId id, uint32_t ip_len, const io::VnetHdr& v) {
   if (hdr_len_) io::write_vnet(pool_.data(id), v);
+  if (pcap_) pcap_->capture(ip(id), ip_len);
   const uint32_t len = hdr_len_ + ip_len;
   if (writes_in_flight_ >= max_writes_) {
     // Keep the completion queue from overflowing: wait for some writes to finish.

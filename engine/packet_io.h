@@ -5,6 +5,7 @@
 
 #include <cstdint>
 
+#include "engine/pcap.h"
 #include "engine/stats.h"
 #include "io/buffer_pool.h"
 #include "io/uring.h"
@@ -20,6 +21,7 @@ class PacketIo {
 
   // Called by the worker's run() once its ring exists, and with nullptr when it goes away.
   void attach(io::Ring* ring) { ring_ = ring; }
+  void set_pcap(PcapWriter* pcap) { pcap_ = pcap; }
 
   io::BufferPool& pool() { return pool_; }
   // The IP datagram in a buffer (after the vnet header, if any), and the room for one.
@@ -68,6 +70,7 @@ class PacketIo {
   io::Ring* ring_ = nullptr;
   uint32_t writes_in_flight_ = 0;
   bool event_completed_ = false;
+  PcapWriter* pcap_ = nullptr;
 };
 
 }  // namespace tuntcp::engine

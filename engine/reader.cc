@@ -24,9 +24,9 @@ uint32_t next_pow2(uint32_t v) {
 }  // namespace
 
 Reader::Reader(uint32_t index, int tun_fd, io::BufferPool& pool, uint32_t partition,
-               std::vector<WorkerInbox*> inboxes, const Options& opts)
+               std::vector<WorkerInbox*> inboxes, const Options& opts, PcapWriter* pcap)
     : index_(index), fd_(tun_fd), pool_(pool), partition_(partition),
-      inboxes_(std::move(inboxes)), opts_(opts) {}
+      inboxes_(std::move(inboxes)), opts_(opts), pcap_(pcap) {}
 
 void Reader::run() {
   io::Partition& part = pool_.partition(partition_);
@@ -73,6 +73,7 @@ void Reader::run() {
   for (auto* inbox : inboxes_) tokens.push_back(std::make_unique<moodycamel::ProducerToken>(inbox->queue()));
 
   std::vector<io::BufId> returned(256);
+  ready_.store(true, std::memory_order_release);
   bool stopping = false, cancel_sent = false;
   bool warned_fallback = false;
   while (true) {
@@ -108,6 +109,7 @@ void Reader::run() {
         }
         const uint32_t len = static_cast<uint32_t>(cqe->res);
         const uint32_t hdr = opts_.vnet_hdr_len();
+        if (pcap_ && len > hdr) pcap_->capture(pool_.data(id) + hdr, len - hdr);
         const proto::FlowKey key =
             len > hdr ? proto::flow_key_of_received({pool_.data(id) + hdr, len - hdr}) : proto::FlowKey{};
         const uint32_t w = proto::pick_shard(proto::flow_hash(key), static_cast<uint32_t>(workers));

@@ -9,6 +9,7 @@
 
 #include "engine/handoff.h"
 #include "engine/options.h"
+#include "engine/pcap.h"
 #include "engine/stats.h"
 #include "io/buffer_pool.h"
 
@@ -17,13 +18,14 @@ namespace tuntcp::engine {
 class Reader {
  public:
   Reader(uint32_t index, int tun_fd, io::BufferPool& pool, uint32_t partition,
-         std::vector<WorkerInbox*> inboxes, const Options& opts);
+         std::vector<WorkerInbox*> inboxes, const Options& opts, PcapWriter* pcap = nullptr);
 
   // The thread body. Returns after stop() once every read has completed and been handed off.
   void run();
   void stop() { stop_.store(true, std::memory_order_relaxed); }
 
   const ReaderStats& stats() const { return stats_; }
+  bool ready() const { return ready_.load(std::memory_order_acquire); }
   // Buffers of this reader that are not free (in flight to workers or in use).
   uint32_t buffers_in_use() const { return in_use_.load(std::memory_order_relaxed); }
 
@@ -34,7 +36,9 @@ class Reader {
   uint32_t partition_;
   std::vector<WorkerInbox*> inboxes_;
   const Options& opts_;
+  PcapWriter* pcap_;
   std::atomic<bool> stop_{false};
+  std::atomic<bool> ready_{false};
   std::atomic<uint32_t> in_use_{0};
   ReaderStats stats_;
 };

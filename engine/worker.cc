@@ -173,6 +173,7 @@ void Worker::run() {
 
   moodycamel::ConsumerToken token(inbox_.queue());
   std::vector<PacketRef> batch(opts_.batch);
+  ready_.store(true, std::memory_order_release);
   while (true) {
     const size_t n = inbox_.queue().try_dequeue_bulk(token, batch.data(), batch.size());
     if (n > 0) {

@@ -38,6 +38,8 @@ class Worker {
   void run();
   // Lets this worker's TCP stack post commands to any worker (set before run()).
   void set_directory(std::vector<WorkerInbox*> inboxes) { directory_ = std::move(inboxes); }
+  void set_pcap(PcapWriter* pcap) { io_.set_pcap(pcap); }
+  bool ready() const { return ready_.load(std::memory_order_acquire); }
   // Asks the worker to finish: it aborts its connections and drains its inbox and in-flight
   // writes first. Call only after every reader has stopped, so nothing new arrives.
   void stop() {
@@ -72,6 +74,7 @@ class Worker {
   uint64_t eventfd_value_ = 0;  // target of the pending eventfd read
   bool eventfd_armed_ = false;
   std::atomic<bool> stop_{false};
+  std::atomic<bool> ready_{false};
   std::atomic<uint32_t> in_use_{0};
 };
 

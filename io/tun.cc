@@ -43,11 +43,20 @@ void set_ipv4(int fd, const std::string& dev, unsigned long req, uint32_t addr, 
     throw SetupError(describe_errno(std::string("setting the ") + what + " of " + dev, errno));
 }
 
+bool device_exists(const std::string& name) {
+  CtlSocket s;
+  ifreq ifr = make_ifreq(name);
+  return ioctl(s.fd, SIOCGIFINDEX, &ifr) == 0;
+}
+
 }  // namespace
 
 TunDevice::TunDevice(const TunConfig& cfg) : name_(cfg.name) {
   if (cfg.name.empty() || cfg.name.size() >= IFNAMSIZ)
     throw SetupError("--dev must be 1 to 15 characters, got '" + cfg.name + "'");
+  if (cfg.attach && !device_exists(cfg.name))
+    throw SetupError("--attach: there is no device " + cfg.name + " (create one with `ip tuntap add " +
+                     cfg.name + " mode tun multi_queue`, or drop --attach to let tuntcp create it)");
   for (uint32_t q = 0; q < cfg.queues; ++q) {
     int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) throw SetupError(describe_errno("opening /dev/net/tun", errno));
@@ -75,6 +84,16 @@ TunDevice::TunDevice(const TunConfig& cfg) : name_(cfg.name) {
   }
   CtlSocket s;
   ifreq ifr = make_ifreq(name_);
+  if (cfg.attach) {
+    // Someone else configures this device: only look at it.
+    if (ioctl(s.fd, SIOCGIFMTU, &ifr) < 0) throw SetupError(describe_errno("reading the MTU of " + name_, errno));
+    mtu_ = static_cast<uint32_t>(ifr.ifr_mtu);
+    ifr = make_ifreq(name_);
+    if (ioctl(s.fd, SIOCGIFFLAGS, &ifr) < 0) throw SetupError(describe_errno("reading the flags of " + name_, errno));
+    up_ = (ifr.ifr_flags & IFF_UP) != 0;
+    return;
+  }
+  mtu_ = cfg.mtu;
   ifr.ifr_mtu = static_cast<int>(cfg.mtu);
   if (ioctl(s.fd, SIOCSIFMTU, &ifr) < 0)
     throw SetupError(describe_errno("setting MTU " + std::to_string(cfg.mtu) + " on " + name_, errno));
@@ -93,6 +112,7 @@ TunDevice::TunDevice(const TunConfig& cfg) : name_(cfg.name) {
   ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
   if (ioctl(s.fd, SIOCSIFFLAGS, &ifr) < 0)
     throw SetupError(describe_errno("bringing " + name_ + " up", errno));
+  up_ = true;
 }
 
 TunDevice::~TunDevice() {

@@ -36,10 +36,14 @@ class TunDevice {
   const std::string& name() const { return name_; }
   int queue_fd(uint32_t q) const { return fds_[q]; }
   uint32_t queues() const { return static_cast<uint32_t>(fds_.size()); }
+  uint32_t mtu() const { return mtu_; }
+  bool up() const { return up_; }
 
  private:
   std::string name_;
   std::vector<int> fds_;
+  uint32_t mtu_ = 0;
+  bool up_ = false;
 };
 
 }  // namespace tuntcp::io
