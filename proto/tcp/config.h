@@ -5,6 +5,12 @@
 
 namespace tuntcp::proto::tcp {
 
+// Congestion control algorithm (engine: --cc cubic|newreno).
+enum class CcAlgo : uint8_t {
+  kCubic,    // RFC 9438 (Linux default)
+  kNewReno,  // RFC 5681 / RFC 6582
+};
+
 struct Config {
   uint32_t local_addr = 0;  // IPv4, host order
   uint32_t remote_addr = 0;
@@ -38,6 +44,13 @@ struct Config {
 
   uint32_t challenge_ack_limit = 1000;      // RFC 5961 7: per second (Linux default)
   uint64_t oow_ack_interval_us = 500'000;   // Linux tcp_invalid_ratelimit for out-of-window ACKs
+
+  CcAlgo cc = CcAlgo::kCubic;
+  bool hystart = true;  // CUBIC slow-start exit (Linux tcp_cubic hystart=1)
+  bool rack = true;     // RFC 8985 RACK loss detection with SACK (Linux tcp_recovery=1)
+  bool tlp = true;      // RFC 8985 7 tail loss probe with SACK (Linux tcp_early_retrans=3)
+  bool dsack = true;    // RFC 2883 D-SACK blocks for duplicate data (Linux tcp_dsack=1)
+  uint64_t tlp_min_us = 10'000;  // lower bound of the probe timeout
 
   uint32_t max_ooo_buffers = 32;  // packet buffers the reassembly queue may hold (<= 64)
   uint32_t ts_offset = 0;         // added to our TSval clock (Linux randomizes it per connection)

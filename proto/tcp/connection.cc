@@ -47,7 +47,12 @@ Connection::Connection(const Config& cfg, Env& env)
       recv_ring_(cfg_.recv_buffer + (size_t{1} << choose_wscale(cfg_.recv_buffer))),
       ooo_(cfg_.max_ooo_buffers),
       our_wscale_(choose_wscale(cfg_.recv_buffer)),
-      rtt_(cfg_.rto_initial_us, cfg_.rto_min_us, cfg_.rto_max_us) {}
+      rtt_(cfg_.rto_initial_us, cfg_.rto_min_us, cfg_.rto_max_us),
+      cubic_(cfg_.hystart),
+      cc_(cfg_.cc == CcAlgo::kNewReno ? static_cast<CongestionControl*>(&newreno_) : &cubic_),
+      // One record per segment in flight: full-sized segments need send_buffer / MSS; the rest
+      // leaves room for small ones (a full scoreboard holds back new data, like a full sndbuf).
+      sb_(cfg_.send_buffer / 256 + 64) {}
 
 Connection::~Connection() { ooo_.clear(env_); }
 
@@ -91,6 +96,7 @@ void Connection::finish(CloseReason why) {
   set_state(State::kClosed);
   ooo_.clear(env_);
   sack_.clear();
+  sb_.clear();
   rto_deadline_ = delack_deadline_ = persist_deadline_ = keepalive_deadline_ = linger_deadline_ = kNever;
   ack_now_ = false;
   writable_pending_ = false;
@@ -244,7 +250,11 @@ void Connection::on_timer(uint64_t now_us) {
   }
   if (rto_deadline_ <= now_) {
     rto_deadline_ = kNever;
-    on_rto();
+    switch (rtx_timer_) {
+      case RtxTimer::kRto: on_rto(); break;
+      case RtxTimer::kTlp: on_tlp(); break;
+      case RtxTimer::kReo: on_reo_timeout(); break;
+    }
     if (state_ == State::kClosed) return;
   }
   if (persist_deadline_ <= now_) {
@@ -262,7 +272,10 @@ void Connection::on_timer(uint64_t now_us) {
   }
 }
 
-void Connection::arm_rto() { rto_deadline_ = now_ + rtt_.rto_us(); }
+void Connection::arm_rto() {
+  rto_deadline_ = now_ + rtt_.rto_us();
+  rtx_timer_ = RtxTimer::kRto;
+}
 
 void Connection::arm_persist() {
   // RFC 9293 3.8.6.1 / RFC 1122 4.2.2.17: probe a zero window with exponential backoff.
@@ -280,42 +293,6 @@ void Connection::arm_keepalive() {
   keepalive_deadline_ = now_ + cfg_.keepalive_idle_us;
 }
 
-// RFC 6298 5.4-5.7 and RFC 5681 3.1 (loss window); SYN retransmission per RFC 9293 3.8.1.
-void Connection::on_rto() {
-  if (state_ == State::kSynSent || state_ == State::kSynReceived) {
-    uint32_t limit = state_ == State::kSynSent ? cfg_.syn_retries : cfg_.synack_retries;
-    if (++retries_ > limit) {
-      finish(CloseReason::kTimeout);
-      return;
-    }
-    ++stats_.timeouts;
-    ++stats_.retransmits;
-    rtt_.backoff();
-    rtt_timing_ = false;  // Karn
-    syn_retransmitted_ = true;
-    send_syn();
-    arm_rto();
-    return;
-  }
-  if (snd_una_ == snd_max_) return;  // nothing outstanding
-  if (++retries_ > cfg_.data_retries) {
-    // Linux tcp_write_err(): ETIMEDOUT, no RST.
-    finish(CloseReason::kTimeout);
-    return;
-  }
-  ++stats_.timeouts;
-  rtt_.backoff();
-  cc_->on_rto(snd_max_.since(snd_una_));
-  // RFC 6582 4.1: after a timeout, no fast retransmit until the ACK passes recover.
-  in_recovery_ = false;
-  dupacks_ = 0;
-  recover_ = snd_max_;
-  // Go back: everything from SND.UNA is sent again as the window allows.
-  snd_nxt_ = snd_una_;
-  retransmit_head();
-  arm_rto();
-}
-
 void Connection::on_persist() {
   if (!can_send_data() || data_end() <= snd_nxt_) return;
   Seq wnd_end = snd_una_ + snd_wnd_;
@@ -324,8 +301,8 @@ void Connection::on_persist() {
     output();
     if (snd_nxt_ == snd_una_) {
       uint32_t len = std::min({wnd_end.since(snd_nxt_), data_end().since(snd_nxt_), snd_mss_});
-      send_data(snd_nxt_, len, false);
-      snd_nxt_ += len;
+      if (sb_.full()) return;
+      send_new(len, false);
       arm_rto();
     }
     return;

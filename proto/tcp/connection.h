@@ -15,10 +15,13 @@
 
 #include "proto/tcp/buffers.h"
 #include "proto/tcp/config.h"
+#include "proto/tcp/cubic.h"
 #include "proto/tcp/newreno.h"
+#include "proto/tcp/rack.h"
 #include "proto/tcp/reassembly.h"
 #include "proto/tcp/ring.h"
 #include "proto/tcp/rtt.h"
+#include "proto/tcp/sack_scoreboard.h"
 #include "proto/tcp/seq.h"
 #include "proto/tcp/wire.h"
 
@@ -62,6 +65,21 @@ struct Stats {
   uint64_t challenge_acks = 0;
   uint64_t paws_drops = 0;
   uint64_t rst_sent = 0;
+  uint64_t sack_recoveries = 0;       // fast recoveries driven by SACK (RFC 6675)
+  uint64_t tlp_probes = 0;            // tail loss probes sent (RFC 8985 7)
+  uint64_t tlp_recoveries = 0;        // losses repaired by a probe (RFC 8985 7.4.2)
+  uint64_t rack_lost = 0;             // segments RACK marked lost (RFC 8985 6.2)
+  uint64_t dsacks_sent = 0;           // D-SACK blocks sent (RFC 2883)
+  uint64_t dsacks_received = 0;       // D-SACK blocks received
+  uint64_t spurious_retransmits = 0;  // retransmitted segments a D-SACK showed arrived twice
+  uint64_t undos = 0;                 // window reductions undone as spurious (Linux undo)
+};
+
+// Sender loss-recovery state (Linux tcp_ca_state, less Disorder and CWR, which need no state).
+enum class CaState : uint8_t {
+  kOpen,
+  kRecovery,  // fast recovery: SACK (RFC 6675 + PRR, RFC 6937) or NewReno (RFC 6582)
+  kLoss,      // after an RTO until SND.UNA passes the point it fired at (RFC 5681 3.1, 6582 4.1)
 };
 
 class Env : public BufferOwner {
@@ -153,7 +171,18 @@ class Connection {
   uint32_t ssthresh() const { return cc_->ssthresh(); }
   uint64_t rto_us() const { return rtt_.rto_us(); }
   const RttEstimator& rtt() const { return rtt_; }
-  bool in_recovery() const { return in_recovery_; }
+  bool in_recovery() const { return ca_state_ == CaState::kRecovery; }
+  CaState ca_state() const { return ca_state_; }
+  const char* cc_name() const { return cc_->name(); }
+  const CongestionControl& cc() const { return *cc_; }
+  const SackScoreboard& scoreboard() const { return sb_; }
+  const Rack& rack() const { return rack_; }
+  uint32_t pipe() const { return sb_.pipe(); }
+  uint64_t min_rtt_us() const { return min_rtt_; }
+  // Which timer next_deadline()'s retransmission deadline belongs to.
+  enum class RtxTimer : uint8_t { kRto, kTlp, kReo };
+  RtxTimer rtx_timer() const { return rtx_timer_; }
+  uint64_t rtx_deadline() const { return rto_deadline_; }
   size_t ooo_held_buffers() const { return ooo_.size(); }
 
  private:
@@ -166,9 +195,8 @@ class Connection {
   void handle_rst(const TcpRepr& h);
   bool process_ack(const SegmentIn& seg, uint32_t payload_len);
   void update_send_window(const TcpRepr& h);
-  void on_new_ack(const TcpRepr& h, Seq ack);
-  void on_duplicate_ack();
-  void take_rtt_sample(const TcpRepr& h, Seq ack);
+  int64_t take_rtt_sample(const TcpRepr& h, Seq ack, int64_t seq_rtt_us);
+  void note_duplicate(Seq seq, Seq end);
   void process_text(Seq seq, std::span<const uint8_t> payload, uint32_t buffer, bool fin);
   void deliver(std::span<const uint8_t> data);
   void process_fin();
@@ -182,7 +210,10 @@ class Connection {
   void send_challenge_ack();
   void send_rst(Seq seq, Seq ack, bool with_ack);
   void send_data(Seq seq, uint32_t len, bool fin);
+  void send_new(uint32_t len, bool fin);
+  bool retransmit(size_t i);
   void retransmit_head();
+  uint32_t in_flight() const;
   void transmit(TcpRepr& h, TwoSpans payload);
   void fill_options(TcpRepr& h);
   uint16_t advertise_window();
@@ -197,8 +228,41 @@ class Connection {
   uint32_t recv_free() const;
   void maybe_window_update();
 
-  // --- timers and lifecycle (connection.cc) ---
+  // --- sender loss recovery (connection_recovery.cc) ---
+  struct AckInfo {
+    Seq prior_una;
+    uint32_t acked = 0;         // SND.UNA advanced by
+    uint32_t newly_sacked = 0;  // bytes newly SACKed
+    uint32_t delivered = 0;     // acked and SACKed bytes that were not SACKed before
+    uint32_t newly_lost = 0;    // bytes loss detection marked lost on this ACK
+    int64_t seq_rtt = -1;       // RTT of the oldest newly acked, never retransmitted segment
+    int64_t ca_rtt = -1;        // RTT of the newest one (Linux ca_rtt_us)
+    bool dup = false;           // RFC 5681 2 duplicate ACK
+    bool dsack = false;         // carried a D-SACK block
+    bool dsack_tlp = false;     // the D-SACK covers the tail loss probe
+    bool reo_timer_set = false;
+  };
+  void sender_ack(const TcpRepr& h, Seq ack, bool dup);
+  void process_sack_blocks(const TcpRepr& h, Seq ack, AckInfo& ai);
+  void process_dsack(const SackBlock& b, AckInfo& ai);
+  void cumulative_ack(Seq ack, AckInfo& ai);
+  void detect_loss(AckInfo& ai, bool arm_reo_timer);
+  void loss_state_machine(const TcpRepr& h, AckInfo& ai);
+  void enter_sack_recovery();
+  void enter_newreno_recovery();
+  void exit_recovery();
+  void prr_update(const AckInfo& ai);
+  void process_tlp_ack(Seq ack, const AckInfo& ai);
+  void init_undo();
+  bool try_undo();
+  void set_xmit_timer();
+  bool schedule_tlp();
+  bool tlp_eligible() const;
+  void on_tlp();
+  void on_reo_timeout();
   void on_rto();
+
+  // --- timers and lifecycle (connection.cc) ---
   void on_persist();
   void on_keepalive();
   void arm_rto();
@@ -258,18 +322,38 @@ class Connection {
   uint32_t ts_recent_ = 0;
   uint64_t ts_recent_stamp_ = 0;
 
-  // Retransmission (RFC 6298) and congestion control (RFC 5681, RFC 6582).
+  // Retransmission (RFC 6298) and congestion control (RFC 5681, RFC 6582, RFC 9438).
   RttEstimator rtt_;
   NewReno newreno_;
-  CongestionControl* cc_ = &newreno_;
+  Cubic cubic_;
+  CongestionControl* cc_;
   uint32_t retries_ = 0;
   bool syn_retransmitted_ = false;
   bool rtt_timing_ = false;  // Karn: one unretransmitted segment timed at a time
   Seq rtt_seq_;
   uint64_t rtt_start_ = 0;
   uint32_t dupacks_ = 0;
-  bool in_recovery_ = false;
-  Seq recover_;
+  CaState ca_state_ = CaState::kOpen;
+  Seq recover_;  // RFC 6582 recover / RFC 6675 RecoveryPoint (Linux high_seq)
+  uint64_t min_rtt_ = UINT64_MAX;
+  uint64_t last_send_ = 0;  // time of the last data segment sent (idle restart)
+
+  // Loss recovery with SACK (RFC 6675, RFC 8985) and its undo (RFC 2883 4, Linux).
+  SackScoreboard sb_;
+  Rack rack_;
+  uint32_t prr_delivered_ = 0;  // RFC 6937: bytes delivered since recovery began
+  uint32_t prr_out_ = 0;        // bytes sent since recovery began
+  bool undo_armed_ = false;     // Linux undo_marker != 0
+  Seq undo_marker_;             // SND.UNA when the reduction began
+  int32_t undo_retrans_ = -1;   // retransmissions not yet shown spurious (-1: none sent)
+  bool tlp_out_ = false;        // a probe is outstanding (RFC 8985 TLP.end_seq != None)
+  Seq tlp_high_seq_;            // SND.NXT when it was sent
+  bool tlp_retrans_ = false;    // it was a retransmission
+  RtxTimer rtx_timer_ = RtxTimer::kRto;
+
+  // Receiver side D-SACK (RFC 2883): the duplicate range to report in the next ACK.
+  bool dsack_pending_ = false;
+  SackBlock dsack_;
 
   // Timers as deadlines (kNever when off).
   uint64_t rto_deadline_ = kNever;

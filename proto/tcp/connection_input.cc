@@ -120,7 +120,7 @@ void Connection::input_syn_sent(const SegmentIn& seg) {
   snd_wl1_ = h.seq;
   if (h.has(Flags::ACK)) {
     snd_wl2_ = h.ack;
-    take_rtt_sample(h, h.ack);
+    take_rtt_sample(h, h.ack, -1);
     snd_una_ = h.ack;
     established();
     if (state_ == State::kClosed) return;
@@ -211,7 +211,10 @@ Disposition Connection::input_synchronized(const SegmentIn& seg) {
       send_challenge_ack();  // RFC 5961 4.2: SYN in a synchronized state
       return Disposition::kKeep;
     }
-    if (plen > 0) ++stats_.dup_segments;
+    if (plen > 0) {
+      ++stats_.dup_segments;
+      if (h.seq < rcv_nxt_) note_duplicate(h.seq, seq_min(h.seq + plen, rcv_nxt_));
+    }
     // TIME-WAIT: a retransmitted FIN restarts the 2 MSL timer (RFC 9293 3.10.7.4 "eighth").
     if (state_ == State::kTimeWait && h.has(Flags::FIN))
       linger_deadline_ = now_ + cfg_.time_wait_us;
@@ -260,6 +263,7 @@ Disposition Connection::input_synchronized(const SegmentIn& seg) {
   }
   if (seq < rcv_nxt_) {  // trim what was already received
     uint32_t cut = rcv_nxt_.since(seq);
+    if (!payload.empty()) note_duplicate(seq, seq_min(end, rcv_nxt_));
     if (cut >= payload.size()) {
       if (end < rcv_nxt_) fin = false;  // the FIN was already processed
       payload = {};
@@ -290,21 +294,35 @@ void Connection::update_send_window(const TcpRepr& h) {
   }
 }
 
-void Connection::take_rtt_sample(const TcpRepr& h, Seq ack) {
+// seq_rtt_us: the scoreboard's measurement (time since the oldest newly acknowledged segment
+// that was never retransmitted), which Linux prefers to timestamps; -1 if none. Returns the
+// sample taken, or -1.
+int64_t Connection::take_rtt_sample(const TcpRepr& h, Seq ack, int64_t seq_rtt_us) {
+  if (seq_rtt_us >= 0) {
+    rtt_.sample(static_cast<uint64_t>(seq_rtt_us));
+    rtt_timing_ = false;
+    min_rtt_ = std::min(min_rtt_, static_cast<uint64_t>(seq_rtt_us));
+    return seq_rtt_us;
+  }
   // RFC 7323 4.1-4.2: the echoed timestamp times the segment, retransmitted or not.
   if (ts_ok_ && h.opt.ts && h.opt.ts->ecr != 0) {
     uint32_t ms = ts_now() - h.opt.ts->ecr;
     if (uint64_t{ms} * 1000 <= cfg_.rto_max_us) {
       rtt_.sample(uint64_t{ms} * 1000);
       rtt_timing_ = false;
-      return;
+      min_rtt_ = std::min(min_rtt_, uint64_t{ms} * 1000);
+      return int64_t{ms} * 1000;
     }
   }
-  // RFC 6298 3 (Karn): the timed segment was never retransmitted.
+  // RFC 6298 3 (Karn): the timed SYN was never retransmitted.
   if (rtt_timing_ && ack > rtt_seq_) {
-    rtt_.sample(now_ - rtt_start_);
+    uint64_t r = now_ - rtt_start_;
+    rtt_.sample(r);
     rtt_timing_ = false;
+    min_rtt_ = std::min(min_rtt_, r);
+    return static_cast<int64_t>(r);
   }
+  return -1;
 }
 
 bool Connection::process_ack(const SegmentIn& seg, uint32_t plen) {
@@ -316,7 +334,7 @@ bool Connection::process_ack(const SegmentIn& seg, uint32_t plen) {
       send_rst(ack, Seq(0), false);
       return false;
     }
-    take_rtt_sample(h, ack);
+    take_rtt_sample(h, ack, -1);
     snd_una_ = ack;
     snd_wnd_ = static_cast<uint32_t>(h.window) << snd_wscale_;
     max_snd_wnd_ = std::max(max_snd_wnd_, snd_wnd_);
@@ -345,11 +363,7 @@ bool Connection::process_ack(const SegmentIn& seg, uint32_t plen) {
   bool dup = ack == snd_una_ && plen == 0 && !h.has(Flags::FIN) && wnd == snd_wnd_ &&
              snd_max_ != snd_una_;
   update_send_window(h);
-  if (ack > snd_una_) {
-    on_new_ack(h, ack);
-  } else if (dup) {
-    on_duplicate_ack();
-  }
+  sender_ack(h, ack, dup);
   if (fin_acked()) {
     switch (state_) {
       case State::kFinWait1:
@@ -369,67 +383,15 @@ bool Connection::process_ack(const SegmentIn& seg, uint32_t plen) {
   return true;
 }
 
-void Connection::on_new_ack(const TcpRepr& h, Seq ack) {
-  uint32_t acked = ack.since(snd_una_);
-  take_rtt_sample(h, ack);
-  Seq acked_to = seq_min(ack, data_end());
-  if (acked_to > ring_seq_) {
-    uint32_t n = acked_to.since(ring_seq_);
-    send_ring_.consume(n);
-    ring_seq_ += n;
-  }
-  snd_una_ = ack;
-  if (snd_nxt_ < snd_una_) snd_nxt_ = snd_una_;
-  retries_ = 0;
-  if (in_recovery_) {
-    if (ack >= recover_) {
-      // RFC 6582 3.2 step 3: full acknowledgment ends recovery.
-      in_recovery_ = false;
-      dupacks_ = 0;
-      cc_->on_exit_recovery(flight_size());
-    } else {
-      // RFC 6582 3.2 step 5: partial acknowledgment: retransmit the next hole at once.
-      cc_->on_partial_ack(acked);
-      retransmit_head();
-    }
-  } else {
-    dupacks_ = 0;
-    cc_->on_ack(acked);
-  }
-  // RFC 6298 5.2-5.3: stop the timer when all is acked, else restart it.
-  if (snd_una_ == snd_max_)
-    rto_deadline_ = kNever;
-  else
-    arm_rto();
-  if (send_blocked_ && send_ring_.free() > 0) {
-    send_blocked_ = false;
-    writable_pending_ = true;
-  }
-}
-
-// RFC 5681 3.2 and RFC 6582 3.2.
-void Connection::on_duplicate_ack() {
-  ++dupacks_;
-  if (in_recovery_) {
-    cc_->on_dupack_in_recovery();
-    return;
-  }
-  if (dupacks_ != 3) return;
-  // RFC 6582 3.2 step 2 / 4.1: only when the ACK covers more than recover.
-  if (!(snd_una_ > recover_)) return;
-  in_recovery_ = true;
-  cc_->on_enter_recovery(snd_max_.since(snd_una_));
-  recover_ = snd_max_;
-  ++stats_.fast_retransmits;
-  retransmit_head();
-}
-
 void Connection::process_text(Seq seq, std::span<const uint8_t> payload, uint32_t buffer, bool fin) {
   if (payload.empty() && !fin) return;
   if (seq != rcv_nxt_) {
     // Out of order (RFC 9293 3.10.7.4 "seventh"): keep the buffer, not a copy.
     ++stats_.ooo_segments;
     if (!payload.empty() && buffer != kNoBuffer) {
+      // RFC 2883 4 / Linux tcp_data_queue_ofo(): data already queued is reported by D-SACK.
+      if (auto o = ooo_.overlap(seq, seq + static_cast<uint32_t>(payload.size())))
+        note_duplicate(o->left, o->right);
       auto r = ooo_.insert(seq, payload, buffer, env_);
       if (r == Reassembly::Insert::kDuplicate) ++stats_.dup_segments;
       if (r != Reassembly::Insert::kNoRoom) sack_.on_segment(seq);
@@ -474,6 +436,17 @@ void Connection::process_text(Seq seq, std::span<const uint8_t> payload, uint32_
   } else if (delack_deadline_ == kNever) {
     delack_deadline_ = now_ + cfg_.delayed_ack_us;
   }
+}
+
+// RFC 2883 4: a duplicate arrived; the next ACK reports it in a D-SACK block (Linux
+// tcp_dsack_set(): the first duplicate range since the last ACK), and goes at once.
+void Connection::note_duplicate(Seq seq, Seq end) {
+  if (!sack_ok_ || !cfg_.dsack || !(seq < end)) return;
+  if (!dsack_pending_) {
+    dsack_ = SackBlock{seq, end};
+    dsack_pending_ = true;
+  }
+  ack_now_ = true;
 }
 
 // In-order data: offered to the application in place (zero copy); what it leaves is copied

@@ -56,10 +56,17 @@ void Connection::fill_options(TcpRepr& h) {
   // RFC 7323 3.2: once negotiated, every non-RST segment carries timestamps.
   if (ts_ok_) h.opt.ts = Timestamps{ts_now(), ts_recent_};
   // RFC 2018 3: SACK blocks while out-of-order data is queued (3 fit beside timestamps).
-  if (sack_ok_ && !ooo_.empty()) {
-    size_t max = ts_ok_ ? 3 : 4;
-    h.opt.sack_count = static_cast<uint8_t>(sack_.build(ooo_, rcv_nxt_, max, h.opt.sack.data()));
+  // RFC 2883 4: a D-SACK block goes first, once.
+  if (!sack_ok_) return;
+  size_t max = ts_ok_ ? 3 : 4;
+  size_t n = 0;
+  if (dsack_pending_ && h.has(Flags::ACK)) {
+    h.opt.sack[n++] = dsack_;
+    dsack_pending_ = false;
+    ++stats_.dsacks_sent;
   }
+  if (!ooo_.empty()) n += sack_.build(ooo_, rcv_nxt_, max - n, h.opt.sack.data() + n);
+  h.opt.sack_count = static_cast<uint8_t>(n);
 }
 
 void Connection::transmit(TcpRepr& h, TwoSpans p) {
@@ -163,14 +170,7 @@ void Connection::send_data(Seq seq, uint32_t len, bool fin) {
   if (fin) h.flags |= Flags::FIN;
   if (len > 0 && seq + len == data_end()) h.flags |= Flags::PSH;
   Seq end = seq + len + (fin ? 1 : 0);
-  if (seq < snd_max_) {
-    ++stats_.retransmits;
-    rtt_timing_ = false;  // RFC 6298 3 (Karn): never time a retransmitted segment
-  } else if (!rtt_timing_ && len > 0) {
-    rtt_timing_ = true;
-    rtt_seq_ = seq;
-    rtt_start_ = now_;
-  }
+  if (seq < snd_max_) ++stats_.retransmits;
   if (end > snd_max_) snd_max_ = end;
   if (len < snd_mss_ && seq + len > snd_sml_) snd_sml_ = seq + len;
   if (fin) fin_sent_ = true;
@@ -178,16 +178,46 @@ void Connection::send_data(Seq seq, uint32_t len, bool fin) {
   transmit(h, send_ring_.peek(seq.since(ring_seq_), len));
 }
 
-// The first unacknowledged segment again (fast retransmit, partial ACK, RTO), window or not.
+// A first transmission at SND.NXT, recorded in the scoreboard (the caller checked it has room).
+void Connection::send_new(uint32_t len, bool fin) {
+  Seq seq = snd_nxt_;
+  // Linux CA_EVENT_TX_START: the first segment after an idle period with nothing in flight.
+  if (sb_.empty() && last_send_ != 0 && now_ > last_send_) cc_->on_idle_restart(now_ - last_send_, now_);
+  send_data(seq, len, fin);
+  sb_.on_send(seq, len, fin, now_);
+  snd_nxt_ = seq + len + (fin ? 1 : 0);
+  last_send_ = now_;
+  if (ca_state_ == CaState::kRecovery) prr_out_ += len + (fin ? 1 : 0);
+}
+
+// Scoreboard record i again (fast retransmit, partial ACK, RTO, RACK, TLP). A small record
+// absorbs the lost ones after it first (Linux tcp_retrans_try_collapse()).
+bool Connection::retransmit(size_t i) {
+  if (sb_.at(i).len < snd_mss_) sb_.collapse(i, snd_mss_);
+  const TxSegment& r = sb_.at(i);
+  // Linux __tcp_retransmit_skb(): nothing beyond a shrunk window except the head.
+  if (r.seq >= snd_una_ + snd_wnd_ && r.seq != snd_una_) return false;
+  send_data(r.seq, r.len, r.fin);
+  uint32_t l = r.seg_len();
+  sb_.on_retransmit(i, now_);
+  if (ca_state_ == CaState::kRecovery) prr_out_ += l;
+  // Linux tcp_retransmit_skb(): count retransmissions a D-SACK may later show spurious.
+  if (undo_retrans_ < 0) undo_retrans_ = 0;
+  ++undo_retrans_;
+  last_send_ = now_;
+  return true;
+}
+
+// The first unacknowledged segment again, window or not.
 void Connection::retransmit_head() {
-  Seq de = data_end();
-  uint32_t avail = de > snd_una_ ? de.since(snd_una_) : 0;
-  uint32_t len = std::min(avail, snd_mss_);
-  bool fin = fin_sent_ && snd_una_ + len == de;
-  if (len == 0 && !fin) return;
-  send_data(snd_una_, len, fin);
-  Seq end = snd_una_ + len + (fin ? 1 : 0);
-  if (snd_nxt_ < end) snd_nxt_ = end;
+  if (!sb_.empty()) retransmit(0);
+}
+
+// What cwnd is compared with: RFC 6675 pipe, except during NewReno recovery, where RFC 5681
+// 3.2 and RFC 6582 work with FlightSize and an inflated window.
+uint32_t Connection::in_flight() const {
+  if (!sack_ok_ && ca_state_ == CaState::kRecovery) return flight_size();
+  return sb_.pipe();
 }
 
 // Sends what the windows, Nagle and sender SWS avoidance allow, then a pending ACK if no
@@ -199,6 +229,24 @@ void Connection::output() {
     return;
   }
   bool sent_any = false;
+  // RFC 6675 5 (NextSeg rule 1) and RFC 5681 3.1 after an RTO: segments deemed lost go first,
+  // while cwnd - pipe leaves room for them.
+  for (;;) {
+    size_t i = sb_.next_lost();
+    if (i == SackScoreboard::kNone) break;
+    uint32_t need = std::min(sb_.at(i).seg_len(), snd_mss_);
+    uint32_t inflight = in_flight();
+    uint32_t cwnd = cc_->cwnd();
+    if (inflight >= cwnd || cwnd - inflight < need) break;
+    if (!retransmit(i)) break;
+    sent_any = true;
+  }
+  // RFC 3042 limited transmit (without SACK; with SACK the SACKed bytes leave the pipe): the
+  // first two duplicate ACKs each let one new segment out beyond cwnd.
+  uint32_t limited = !sack_ok_ && ca_state_ == CaState::kOpen && dupacks_ > 0 && dupacks_ < 3
+                         ? dupacks_ * snd_mss_
+                         : 0;
+  bool new_data = false;
   for (;;) {
     Seq de = data_end();
     uint32_t unsent = de > snd_nxt_ ? de.since(snd_nxt_) : 0;
@@ -206,32 +254,33 @@ void Connection::output() {
     if (unsent == 0 && !fin_pending) break;
     Seq wnd_end = snd_una_ + snd_wnd_;
     uint32_t wnd_avail = wnd_end > snd_nxt_ ? wnd_end.since(snd_nxt_) : 0;
-    uint32_t flight = flight_size();
-    uint32_t cwnd = cc_->cwnd();
+    if (sb_.full()) break;
+    uint32_t flight = in_flight();
+    uint32_t cwnd = cc_->cwnd() + limited;
     uint32_t cwnd_avail = cwnd > flight ? cwnd - flight : 0;
     uint32_t want = std::min(unsent, snd_mss_);
-    bool retransmission = snd_nxt_ < snd_max_;
     // Congestion-limited: wait for ACKs rather than cut a short segment.
     if (cwnd_avail < want) break;
     uint32_t len = std::min({want, wnd_avail, cwnd_avail});
     bool fin = fin_pending && len == unsent;
     if (len == 0 && !fin) break;
-    if (len > 0 && len < snd_mss_ && !fin && !retransmission) {
+    if (len > 0 && len < snd_mss_ && !fin) {
       if (len < unsent) {
         // RFC 1122 4.2.3.4 sender SWS avoidance: a window-limited piece goes only if it is at
         // least half the largest window the peer offered.
         if (len < max_snd_wnd_ / 2) break;
-      } else if (!cfg_.nodelay && flight > 0 && snd_sml_ > snd_una_) {
+      } else if (!cfg_.nodelay && flight_size() > 0 && snd_sml_ > snd_una_) {
         // RFC 9293 3.7.4 Nagle, with Minshall's refinement as in Linux tcp_minshall_check():
         // hold a small segment only while another small segment is unacknowledged.
         break;
       }
     }
-    send_data(snd_nxt_, len, fin);
-    snd_nxt_ += len + (fin ? 1 : 0);
+    send_new(len, fin);
     if (rto_deadline_ == kNever) arm_rto();
-    sent_any = true;
+    sent_any = new_data = true;
   }
+  // RFC 8985 7.2 / Linux tcp_write_xmit(): new data in flight: (re)schedule the loss probe.
+  if (new_data) schedule_tlp();
   if (!sent_any && ack_now_) send_ack();
   // RFC 9293 3.8.6.1: data waiting, nothing in flight to bring an ACK: the persist timer.
   bool waiting = data_end() > snd_nxt_ && snd_nxt_ == snd_una_ && rto_deadline_ == kNever;

@@ -75,6 +75,16 @@ std::optional<SackBlock> Reassembly::block_containing(Seq x) const {
   return std::nullopt;
 }
 
+std::optional<SackBlock> Reassembly::overlap(Seq s, Seq e) const {
+  for (size_t i = 0; i < n_; ++i) {
+    const OooSegment& q = ents_[i];
+    if (q.end() <= s) continue;
+    if (q.seq >= e) break;
+    return SackBlock{seq_max(s, q.seq), seq_min(e, q.end())};
+  }
+  return std::nullopt;
+}
+
 void SackTracker::on_segment(Seq seq) {
   size_t pos = n_;
   for (size_t i = 0; i < n_; ++i)

@@ -50,6 +50,8 @@ class Reassembly {
   void pop_front(BufferOwner& owner);
   void clear(BufferOwner& owner);
 
+  // The first queued range overlapping [s, e), clipped to it (RFC 2883 D-SACK of queued data).
+  std::optional<SackBlock> overlap(Seq s, Seq e) const;
   // The maximal contiguous run of queued data that contains x, for SACK (RFC 2018 3).
   std::optional<SackBlock> block_containing(Seq x) const;
 

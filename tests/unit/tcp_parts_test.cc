@@ -116,10 +116,12 @@ TEST(TcpNewReno, InitialWindowPerRfc6928) {
 TEST(TcpNewReno, CongestionAvoidanceAddsOneMssPerWindow) {
   NewReno c;
   c.init(1000);
-  c.on_rto(20000);  // ssthresh 10000, cwnd 1000
-  while (c.cwnd() < c.ssthresh()) c.on_ack(1000);
+  c.on_rto(20000, true);  // ssthresh 10000, cwnd 1000
+  AckSample a;
+  a.acked = 1000;
+  while (c.cwnd() < c.ssthresh()) c.on_ack(a);
   uint32_t w = c.cwnd();
-  for (uint32_t acked = 0; acked < w; acked += 1000) c.on_ack(1000);
+  for (uint32_t acked = 0; acked < w; acked += 1000) c.on_ack(a);
   EXPECT_EQ(c.cwnd(), w + 1000);
 }
 

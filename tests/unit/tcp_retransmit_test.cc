@@ -5,12 +5,22 @@
 namespace tuntcp::proto::tcp::testing {
 namespace {
 
-class Retransmit : public TcpTest {};
+class Retransmit : public TcpTest {
+ protected:
+  // The window arithmetic of RFC 5681 / RFC 6582 (CUBIC, the default, cuts by 0.7 instead:
+  // tcp_cubic_test.cc).
+  void make_newreno() {
+    Config c = base_config();
+    c.cc = CcAlgo::kNewReno;
+    make(c);
+  }
+};
 
 constexpr uint32_t S = kIss + 1;
 constexpr uint32_t P = kPeerIss + 1;
 
 TEST_F(Retransmit, RtoRetransmitsFirstUnackedSegment) {
+  make_newreno();
   establish_passive();
   app_send(bytes(3000));
   env.out.clear();
@@ -121,6 +131,7 @@ TEST_F(Retransmit, TimerRestartsOnNewAckAndStopsWhenAllAcked) {
 }
 
 TEST_F(Retransmit, ThreeDupAcksTriggerFastRetransmit) {
+  make_newreno();
   establish_passive();
   app_send(bytes(14600));
   env.out.clear();
@@ -147,16 +158,24 @@ TEST_F(Retransmit, DupAckWithDataOrWindowChangeIsNotCounted) {
 }
 
 TEST_F(Retransmit, DupAcksInRecoveryInflateWindowAndSendNewData) {
+  make_newreno();
   establish_passive();
-  app_send(bytes(20000));
+  app_send(bytes(22000));
   env.out.clear();
-  for (int i = 0; i < 3; ++i) peer(F::ACK, P, S);
-  expect(F::ACK, S, P, -1, 1460);
-  // cwnd = 7300 + 4380 = 11680 < flight 14600: nothing new yet. Each dup ACK adds 1460.
-  for (int i = 0; i < 2; ++i) peer(F::ACK, P, S);
-  expect_none();
-  peer(F::ACK, P, S);  // cwnd = 16060 > 14600 in flight: one new segment
+  // RFC 3042 limited transmit: the first two duplicates each send one new segment.
+  peer(F::ACK, P, S);
   expect(F::ACK, S + 14600, P, -1, 1460);
+  peer(F::ACK, P, S);
+  expect(F::ACK, S + 16060, P, -1, 1460);
+  peer(F::ACK, P, S);
+  expect(F::ACK, S, P, -1, 1460);
+  // FlightSize 17520: ssthresh 8760, cwnd = 8760 + 4380 = 13140. Each dup ACK adds 1460;
+  // a new segment fits once cwnd exceeds the flight by a segment (18980).
+  for (int i = 0; i < 3; ++i) peer(F::ACK, P, S);
+  expect_none();
+  peer(F::ACK, P, S);
+  expect(F::ACK, S + 17520, P, -1, 1460);
+  expect_none();
 }
 
 TEST_F(Retransmit, PartialAckRetransmitsNextHoleAndStaysInRecovery) {

@@ -14,6 +14,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <initializer_list>
 #include <vector>
 
 #include "proto/tcp/connection.h"
@@ -232,6 +234,41 @@ class TcpTest : public ::testing::Test {
     ASSERT_EQ(conn->state(), State::kEstablished);
     expect(F::ACK, kIss + 1, kPeerIss + 1);
     expect_none();
+  }
+
+  // Passive open with SACK (and no other option) over a path of the given round-trip time:
+  // the SYN-ACK is acknowledged `rtt` later, which gives the first RTT sample.
+  void establish_sack(uint64_t rtt = 50 * kMs, uint16_t peer_win = 65535) {
+    if (!conn) {
+      Config c = base_config();
+      c.sack = true;
+      make(c);
+    }
+    SegmentIn syn;
+    syn.hdr.src_port = kRemotePort;
+    syn.hdr.dst_port = kLocalPort;
+    syn.hdr.seq = Seq(kPeerIss);
+    syn.hdr.flags = F::SYN;
+    syn.hdr.window = 65535;
+    syn.hdr.opt = opts_syn(1460, {}, true);
+    conn->accept_syn(syn, Seq(kIss), now);
+    expect(F::SYN | F::ACK, kIss, kPeerIss + 1);
+    advance(rtt);
+    peer(F::ACK, kPeerIss + 1, kIss + 1, {}, peer_win);
+    ASSERT_EQ(conn->state(), State::kEstablished);
+    ASSERT_TRUE(conn->sack_enabled());
+    expect_none();
+  }
+  // SACK blocks as [left, right) pairs of absolute sequence numbers (the first is reported
+  // first, so a D-SACK goes first).
+  static TcpOptions sacks(std::initializer_list<std::pair<uint32_t, uint32_t>> blocks) {
+    TcpOptions o;
+    for (auto [l, r] : blocks) o.sack[o.sack_count++] = SackBlock{Seq(l), Seq(r)};
+    return o;
+  }
+  // The peer acknowledges `ack` with SACK blocks.
+  void peer_sack(uint32_t ack, std::initializer_list<std::pair<uint32_t, uint32_t>> blocks) {
+    peer(F::ACK, kPeerIss + 1, ack, {}, 65535, sacks(blocks));
   }
 
   Config cfg;
