@@ -137,6 +137,8 @@ std::optional<Options> parse_options(int argc, char** argv, int& exit_code) {
       ->capture_default_str()->check(CLI::Range(4096u, 1u << 30));
   app.add_option("--sndbuf", o.sndbuf, "per-connection send buffer in bytes")
       ->capture_default_str()->check(CLI::Range(4096u, 1u << 30));
+  app.add_option("--cc", o.cc, "congestion control: cubic (RFC 9438, with HyStart) or newreno (RFC 5681/6582)")
+      ->capture_default_str()->check(CLI::IsMember({"cubic", "newreno"}));
   app.add_flag("--nodelay", o.nodelay, "disable Nagle's algorithm (send small segments at once)");
   app.add_option("--min-rto", o.min_rto_ms, "minimum retransmission timeout in ms (RFC 6298; Linux 200)")
       ->capture_default_str()->check(CLI::Range(1u, 60000u));

@@ -48,6 +48,7 @@ struct Options {
   uint32_t rcvbuf = 256 * 1024;      // per-connection receive buffer (bytes)
   uint32_t sndbuf = 256 * 1024;      // per-connection send buffer (bytes)
   bool nodelay = false;              // disable Nagle
+  std::string cc = "cubic";          // congestion control: cubic or newreno
   uint32_t min_rto_ms = 200;
   double time_wait = 60;             // seconds in TIME-WAIT (2*MSL)
   bool keepalive = false;

@@ -79,6 +79,10 @@ tcp::Config TcpStack::config_for(const proto::FlowKey& key) const {
   c.window_scaling = !opts_.no_wscale;
   c.timestamps = !opts_.no_timestamps;
   c.sack = !opts_.no_sack;
+  c.cc = opts_.cc == "newreno" ? tcp::CcAlgo::kNewReno : tcp::CcAlgo::kCubic;
+  // With offloads one emitted segment may carry up to 64 KB (TSO): the largest payload that
+  // fits an IPv4 datagram with a 20-byte IP header and a 60-byte TCP header.
+  if (opts_.offload) c.tso_max = 65535 - 20 - 60;
   // RFC 7323 5.4 / Linux: a random timestamp offset per connection, from the same keyed hash.
   c.ts_offset = isn_.isn(key.local_addr, key.local_port, key.remote_addr, key.remote_port, 0).raw() * 2654435761u;
   return c;
@@ -140,6 +144,10 @@ void TcpStack::add_conn_stats(const tcp::Stats& st) {
   stats_.tcp_challenge_acks.add(st.challenge_acks);
   stats_.tcp_bytes_in.add(st.bytes_in);
   stats_.tcp_bytes_out.add(st.bytes_out);
+  stats_.tcp_sack_recoveries.add(st.sack_recoveries);
+  stats_.tcp_tlp_probes.add(st.tlp_probes);
+  stats_.tcp_spurious_retransmits.add(st.spurious_retransmits);
+  stats_.tcp_dsacks_received.add(st.dsacks_received);
 }
 
 void TcpStack::established(Socket& s) {
@@ -208,6 +216,14 @@ void TcpStack::emit(const Socket& s, const tcp::TcpRepr& h, std::span<const uint
     v.flags = io::vnet::kNeedsCsum;
     v.csum_start = static_cast<uint16_t>(proto::kIpv4MinHeader);
     v.csum_offset = 16;
+    const uint32_t mss = s.conn().snd_mss();
+    if (payload > mss) {
+      // TSO: the kernel takes this super-segment as MSS-sized segments (it delivers it whole
+      // to its socket; GSO cuts it only if it has to leave the host).
+      v.gso_type = io::vnet::kGsoTcpV4;
+      v.gso_size = static_cast<uint16_t>(mss);
+      v.hdr_len = static_cast<uint16_t>(proto::kIpv4MinHeader + hl);
+    }
   } else if (tcp::emit_header(h, {tcp_hdr, hl}, src, dst, {data, payload}) == 0) {
     io_.release(id);
     return;

@@ -18,6 +18,9 @@ struct Config {
   uint16_t remote_port = 0;
 
   uint16_t mss = 1460;  // advertised: MTU - 40 (RFC 9293 3.7.1)
+  // Largest payload of one emitted segment when the engine can segment (TSO: the kernel cuts a
+  // super-segment into MSS-sized ones). 0 = one MSS. Rounded down to a multiple of the MSS.
+  uint32_t tso_max = 0;
   uint32_t recv_buffer = 256 * 1024;
   uint32_t send_buffer = 256 * 1024;
 

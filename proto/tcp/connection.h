@@ -214,6 +214,7 @@ class Connection {
   bool retransmit(size_t i);
   void retransmit_head();
   uint32_t in_flight() const;
+  uint32_t max_segment() const;
   void transmit(TcpRepr& h, TwoSpans payload);
   void fill_options(TcpRepr& h);
   uint16_t advertise_window();

@@ -194,6 +194,9 @@ void Connection::send_new(uint32_t len, bool fin) {
 // absorbs the lost ones after it first (Linux tcp_retrans_try_collapse()).
 bool Connection::retransmit(size_t i) {
   if (sb_.at(i).len < snd_mss_) sb_.collapse(i, snd_mss_);
+  // A lost TSO super-segment goes again one MSS at a time (Linux tcp_retransmit_skb() fragments
+  // to the current MSS): cwnd after a loss covers a few segments, not 64 KB.
+  if (sb_.at(i).len > snd_mss_) sb_.split(i, snd_mss_);
   const TxSegment& r = sb_.at(i);
   // Linux __tcp_retransmit_skb(): nothing beyond a shrunk window except the head.
   if (r.seq >= snd_una_ + snd_wnd_ && r.seq != snd_una_) return false;
@@ -211,6 +214,12 @@ bool Connection::retransmit(size_t i) {
 // The first unacknowledged segment again, window or not.
 void Connection::retransmit_head() {
   if (!sb_.empty()) retransmit(0);
+}
+
+// Payload of the largest segment output() may emit: one MSS, or a multiple of it with TSO.
+uint32_t Connection::max_segment() const {
+  if (cfg_.tso_max <= snd_mss_ || snd_mss_ == 0) return snd_mss_;
+  return cfg_.tso_max / snd_mss_ * snd_mss_;
 }
 
 // What cwnd is compared with: RFC 6675 pipe, except during NewReno recovery, where RFC 5681
@@ -258,10 +267,12 @@ void Connection::output() {
     uint32_t flight = in_flight();
     uint32_t cwnd = cc_->cwnd() + limited;
     uint32_t cwnd_avail = cwnd > flight ? cwnd - flight : 0;
-    uint32_t want = std::min(unsent, snd_mss_);
+    uint32_t want = std::min(unsent, max_segment());
     // Congestion-limited: wait for ACKs rather than cut a short segment.
-    if (cwnd_avail < want) break;
+    if (cwnd_avail < std::min(want, snd_mss_)) break;
     uint32_t len = std::min({want, wnd_avail, cwnd_avail});
+    // A super-segment carries only full-sized segments, except at the end of the data.
+    if (len > snd_mss_ && len < unsent) len -= len % snd_mss_;
     bool fin = fin_pending && len == unsent;
     if (len == 0 && !fin) break;
     if (len > 0 && len < snd_mss_ && !fin) {

@@ -41,6 +41,23 @@ void SackScoreboard::on_retransmit(size_t i, uint64_t now_us) {
   account(r, +1);
 }
 
+bool SackScoreboard::split(size_t i, uint32_t len) {
+  if (full() || i >= n_ || len == 0 || len >= at(i).len) return false;
+  for (size_t j = n_; j > i + 1; --j) at(j) = at(j - 1);  // slot n_ exists: not full
+  ++n_;
+  TxSegment& r = at(i);
+  account(r, -1);
+  TxSegment tail = r;
+  tail.seq = r.seq + len;
+  tail.len = r.len - len;
+  r.len = len;
+  r.fin = false;
+  at(i + 1) = tail;
+  account(r, +1);
+  account(at(i + 1), +1);
+  return true;
+}
+
 void SackScoreboard::remove(size_t i) {
   for (size_t j = i; j + 1 < n_; ++j) at(j) = at(j + 1);
   --n_;

@@ -57,6 +57,14 @@ class SackScoreboard {
   // (Linux tcp_retrans_try_collapse()). Returns the records merged.
   size_t collapse(size_t i, uint32_t max_len);
 
+  // Splits record i after `len` payload bytes into two records with the same marks (Linux
+  // tcp_fragment()): a SACK block or a retransmission may cover part of a TSO super-segment.
+  // Returns false (nothing changes) if the board is full or `len` is not inside the record.
+  bool split(size_t i, uint32_t len);
+  // With TSO records span several MSS: a SACK block that covers part of one splits it at an
+  // MSS multiple (Linux tcp_match_skb_to_sack()). 0 (the default): records are never split.
+  void set_split_unit(uint32_t mss) { split_unit_ = mss; }
+
   // Cumulative ACK up to `una`: calls f(record) for each record it fully acknowledges, then
   // removes it; a partly acknowledged record is trimmed.
   template <class F>
@@ -112,6 +120,7 @@ class SackScoreboard {
   uint32_t lost_ = 0;     // lost and not SACKed
   uint32_t retrans_ = 0;  // retransmitted copy in flight, not SACKed
   uint32_t sacked_segs_ = 0;
+  uint32_t split_unit_ = 0;
 };
 
 template <class F>
@@ -153,7 +162,20 @@ uint32_t SackScoreboard::sack(Seq left, Seq right, F&& f) {
   for (size_t i = lo; i < n_; ++i) {
     TxSegment& r = at(i);
     if (r.seq >= right) break;
-    if (r.has(TxSegment::kSacked) || r.seq < left || r.end() > right) continue;
+    if (r.has(TxSegment::kSacked)) continue;
+    // A block that starts or ends inside a record (a TSO super-segment the receiver got in
+    // MSS-sized pieces) splits it at the edge, so exactly the SACKed part is marked.
+    if (r.seq < left) {
+      if (split_unit_ && r.len > split_unit_) {
+        const uint32_t u = split_unit_;
+        split(i, (left.since(r.seq) + u - 1) / u * u);
+      }
+      continue;  // the part inside the block, if split off, is record i + 1
+    }
+    if (r.end() > right) {
+      const uint32_t inside = right.since(r.seq) / (split_unit_ ? split_unit_ : 1) * split_unit_;
+      if (!split_unit_ || r.len <= split_unit_ || inside == 0 || !split(i, inside)) continue;
+    }
     account(r, -1);
     r.flags = static_cast<uint8_t>((r.flags | TxSegment::kSacked) & ~TxSegment::kRetrans);
     account(r, +1);
