@@ -4,6 +4,7 @@
 #include <charconv>
 #include <cstdio>
 #include <sstream>
+#include <tuple>
 
 #include "engine/services/services.h"
 #include "engine/version.h"
@@ -93,6 +94,12 @@ std::optional<Options> parse_options(int argc, char** argv, int& exit_code) {
       ->capture_default_str()->check(CLI::IsMember({"multishot", "single"}));
   app.add_option("--reads-in-flight", o.reads_in_flight, "reads kept in flight with --read-mode single")
       ->capture_default_str()->check(CLI::Range(1, 4096));
+  app.add_flag("--busy-poll", o.busy_poll,
+               "readers and workers spin instead of sleeping when idle: lowest latency, one core "
+               "each at 100 %");
+  app.add_flag("--sqpoll", o.sqpoll,
+               "io_uring submission-queue polling: a kernel thread per ring picks up submissions "
+               "(no system call per batch; costs CPU)");
   app.add_option("--cpus", cpus, "pin threads to these CPUs, e.g. 0,1 or 2-5 (readers first, then "
                  "workers, round-robin); default: not pinned");
   app.add_option("--stats-interval", o.stats_interval,
@@ -120,6 +127,15 @@ std::optional<Options> parse_options(int argc, char** argv, int& exit_code) {
       ->capture_default_str()->check(CLI::Range(0, 1000000));
   app.add_option("--icmp-burst", o.icmp_burst, "ICMP error burst size")
       ->capture_default_str()->check(CLI::Range(1, 1000000));
+  std::string impair, impair_in, impair_out;
+  app.add_option("--impair", impair,
+                 "impair both directions of the TUN link, netem-like: e.g. 'loss=1%,delay=20ms,"
+                 "jitter=5ms,reorder=25%,duplicate=5%,corrupt=1%,rate=100mbit,limit=1000,"
+                 "blackout=5s@3s' (blackout: dark for 5 s from 3 s after start)");
+  app.add_option("--impair-in", impair_in, "impair only kernel -> tuntcp (same syntax as --impair)");
+  app.add_option("--impair-out", impair_out, "impair only tuntcp -> kernel (same syntax as --impair)");
+  app.add_option("--impair-seed", o.impair_seed, "seed of the impairment's random numbers (runs repeat)")
+      ->capture_default_str();
   app.add_option("--log-level", log_level, "error, warn, info or debug")
       ->capture_default_str()->check(CLI::IsMember({"error", "warn", "info", "debug"}));
 
@@ -216,6 +232,15 @@ std::optional<Options> parse_options(int argc, char** argv, int& exit_code) {
                 : log_level == "debug" ? LogLevel::kDebug
                                        : LogLevel::kInfo;
   if (o.workers == 0) o.workers = o.queues;
+  if (!impair.empty() && (!impair_in.empty() || !impair_out.empty()))
+    return fail("--impair sets both directions: give either it or --impair-in/--impair-out");
+  if (!impair.empty()) impair_in = impair_out = impair;
+  for (auto [flag, text, spec] : {std::tuple{"--impair-in", &impair_in, &o.impair_in},
+                                  std::tuple{"--impair-out", &impair_out, &o.impair_out}}) {
+    std::string err;
+    if (!parse_impair_spec(*text, *spec, err))
+      return fail(std::string(impair.empty() ? flag : "--impair") + ": " + err);
+  }
   if (!o.stats_json.empty() && o.stats_interval <= 0)
     return fail("--stats-json needs --stats-interval N (the JSON lines are the interval reports)");
   o.offload = offload == "on";
@@ -256,6 +281,9 @@ std::string describe(const Options& o) {
     << " mtu=" << o.mtu << " pool-buffers=" << o.pool_buffers << " batch=" << o.batch
     << " offload=" << (o.offload ? "on" : "off") << " read-mode=" << (o.read_mode == ReadMode::kSingle ? "single" : "multishot")
     << " services=" << o.services;
+  if (o.impair_in.active()) s << " impair-in=" << describe(o.impair_in);
+  if (o.impair_out.active()) s << " impair-out=" << describe(o.impair_out);
+  if (o.impair_in.active() || o.impair_out.active()) s << " impair-seed=" << o.impair_seed;
   return s.str();
 }
 

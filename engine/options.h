@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "engine/impair_spec.h"
+
 namespace tuntcp::engine {
 
 enum class LogLevel { kError = 0, kWarn, kInfo, kDebug };
@@ -28,6 +30,8 @@ struct Options {
   uint32_t batch = 64;
   uint32_t reads_in_flight = 64;    // for --read-mode single
   ReadMode read_mode = ReadMode::kMultishot;
+  bool busy_poll = false;           // threads spin instead of sleeping when idle
+  bool sqpoll = false;              // kernel-side submission polling threads (IORING_SETUP_SQPOLL)
   std::vector<int> cpus;            // pin threads (readers first, then workers) round-robin
   double stats_interval = 0;        // seconds; 0 = only the summary at exit
   std::string stats_json;           // also write each interval as a JSON line here
@@ -40,9 +44,13 @@ struct Options {
   uint32_t icmp_rate = 1000;        // ICMP errors per second per worker
   uint32_t icmp_burst = 50;
   LogLevel log_level = LogLevel::kInfo;
+  // Fault injection at the TUN boundary (netem-like; engine/impair_spec.h): in = kernel ->
+  // tuntcp, applied by the readers; out = tuntcp -> kernel, applied by the workers.
+  ImpairSpec impair_in, impair_out;
+  uint64_t impair_seed = 1;
 
   // TCP
-  std::string services = "discard,echo,chargen";  // NAME[:PORT],... or none
+  std::string services = "discard,echo,chargen,iperf3,iperf2";  // NAME[:PORT],... or none
   uint32_t max_connections = 65536;  // in all, split over workers
   uint32_t backlog = 4096;           // SYN-RECEIVED connections per listener per worker
   uint32_t rcvbuf = 256 * 1024;      // per-connection receive buffer (bytes)

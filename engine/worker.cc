@@ -143,13 +143,14 @@ void Worker::run_commands() {
 }
 
 uint64_t Worker::idle_timeout_us(uint64_t now_us) const {
-  const uint64_t next = tcp_->next_timer_us();
+  // Held --impair-out writes are due like timers.
+  const uint64_t next = std::min(tcp_->next_timer_us(), io_.next_release_us());
   if (next <= now_us) return 1;
   return std::min(next - now_us, kMaxSleepUs);
 }
 
 void Worker::run() {
-  io::Ring ring(opts_.ring_entries);
+  io::Ring ring(opts_.ring_entries, opts_.sqpoll);
   // Registering the whole pool once lets every write be a WRITE_FIXED (no page pinning per
   // write). Without it (memlock limits) plain writes work the same, a little slower.
   if (!ring.register_region(io_.pool().region(), io_.pool().region_bytes()))
@@ -195,6 +196,7 @@ void Worker::run() {
       io_uring_sqe_set_data64(sqe, PacketIo::kEventTag);
       eventfd_armed_ = true;
     }
+    if (opts_.busy_poll) continue;  // spin: the inbox, timers and completions again at once
     if (inbox_.prepare_sleep()) {
       stats_.sleeps.add();
       ring.submit_and_wait(idle_timeout_us(now));
@@ -204,6 +206,7 @@ void Worker::run() {
   }
   // Shutdown: RST every open connection (as a process exit would), then drain the writes.
   tcp_->abort_all(monotonic_us());
+  io_.flush_held();
   io_.flush();
   while (io_.writes_in_flight() > 0) {
     ring.submit_and_wait(1000);

@@ -9,8 +9,17 @@
 
 namespace tuntcp::io {
 
-Ring::Ring(unsigned entries) {
+Ring::Ring(unsigned entries, bool sqpoll) {
   io_uring_params p{};
+  if (sqpoll) {
+    p.flags = IORING_SETUP_SQPOLL | IORING_SETUP_SINGLE_ISSUER;
+    p.sq_thread_idle = 100;  // ms of idleness before the poller sleeps
+    if (io_uring_queue_init_params(entries, &ring_, &p) == 0) {
+      sqpoll_ = true;
+      return;
+    }
+    p = io_uring_params{};
+  }
   p.flags = IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN;
   int r = io_uring_queue_init_params(entries, &ring_, &p);
   if (r == 0) {

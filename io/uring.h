@@ -15,8 +15,9 @@ class Ring {
  public:
   // `entries` submission slots. Tries SINGLE_ISSUER|DEFER_TASKRUN (completions run only when
   // this thread asks for them: no interrupts of the hot loop), falls back to a plain ring on
-  // kernels without them. Throws SetupError.
-  explicit Ring(unsigned entries);
+  // kernels without them. With `sqpoll` a kernel thread polls the submission queue instead
+  // (no io_uring_enter per submission; costs a core). Throws SetupError.
+  explicit Ring(unsigned entries, bool sqpoll = false);
   ~Ring();
   Ring(const Ring&) = delete;
   Ring& operator=(const Ring&) = delete;
@@ -45,11 +46,13 @@ class Ring {
   bool register_region(void* base, size_t bytes);
   bool region_registered() const { return region_registered_; }
   bool defer_taskrun() const { return defer_taskrun_; }
+  bool sqpoll() const { return sqpoll_; }
 
  private:
   io_uring ring_{};
   bool region_registered_ = false;
   bool defer_taskrun_ = false;
+  bool sqpoll_ = false;
 };
 
 // A provided-buffer ring (IORING_REGISTER_PBUF_RING) of `entries` (a power of two, at most

@@ -130,14 +130,22 @@ std::string results_json(const ServerResults& r) {
 
 const char* phase_name(ControlProtocol::Phase p) {
   switch (p) {
-    case ControlProtocol::Phase::kParams: return "params";
-    case ControlProtocol::Phase::kCreateStreams: return "create-streams";
-    case ControlProtocol::Phase::kRunning: return "running";
-    case ControlProtocol::Phase::kClientResults: return "client-results";
-    case ControlProtocol::Phase::kServerResults: return "server-results";
-    case ControlProtocol::Phase::kDisplay: return "display";
-    case ControlProtocol::Phase::kDone: return "done";
-    case ControlProtocol::Phase::kFailed: return "failed";
+    case ControlProtocol::Phase::kParams:
+      return "params";
+    case ControlProtocol::Phase::kCreateStreams:
+      return "create-streams";
+    case ControlProtocol::Phase::kRunning:
+      return "running";
+    case ControlProtocol::Phase::kClientResults:
+      return "client-results";
+    case ControlProtocol::Phase::kServerResults:
+      return "server-results";
+    case ControlProtocol::Phase::kDisplay:
+      return "display";
+    case ControlProtocol::Phase::kDone:
+      return "done";
+    case ControlProtocol::Phase::kFailed:
+      return "failed";
   }
   return "?";
 }

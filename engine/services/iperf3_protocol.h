@@ -65,7 +65,7 @@ struct TestParams {
   bool tcp = true;
   bool udp = false;
   bool sctp = false;
-  int64_t omit = 0;      // seconds at the start left out of the results (-O)
+  int64_t omit = 0;       // seconds at the start left out of the results (-O)
   int64_t duration = 10;  // seconds (-t); 0 with -n/-k
   uint64_t bytes = 0;     // -n
   uint64_t blocks = 0;    // -k

@@ -52,13 +52,17 @@ class Registry {
     std::shared_ptr<Test> test;
     std::shared_ptr<StreamSession> stream;  // kStream
     bool all_connected = false;             // kStream: it was the last one the test waits for
-    std::shared_ptr<Test> evicted;          // kControl: a wedged test it replaced
+    bool evicted = false;                   // kControl: it replaced a wedged test
+    // The control connection to tell: the test's own when all streams are connected, the
+    // wedged test's when it was evicted.
+    std::weak_ptr<ControlSession> notify;
+    uint32_t notify_worker = 0;
   };
   // A connection on `worker` with 4-tuple `key` sent `cookie`. It starts a new test when none
   // runs (or the running one is past its deadline), joins the test with this cookie as a data
   // stream while that test waits for streams, and is refused otherwise.
-  Admission admit(const Cookie& cookie, uint32_t worker, const proto::FlowKey& key,
-                  uint64_t now_us, uint64_t setup_deadline_us);
+  Admission admit(const Cookie& cookie, uint32_t worker, const proto::FlowKey& key, uint64_t now_us,
+                  uint64_t setup_deadline_us);
 
   // For the control connection of `t`:
   void set_control(const std::shared_ptr<Test>& t, std::weak_ptr<ControlSession> c);

@@ -27,7 +27,11 @@ class StreamSession {
  public:
   StreamSession(int id, bool sends, uint32_t worker, const proto::FlowKey& key,
                 uint32_t control_worker, std::weak_ptr<ControlSession> control)
-      : id_(id), sends_(sends), worker_(worker), key_(key), control_worker_(control_worker),
+      : id_(id),
+        sends_(sends),
+        worker_(worker),
+        key_(key),
+        control_worker_(control_worker),
         control_(std::move(control)) {}
 
   // --- connection events (the App of the connection forwards them) ---
@@ -43,8 +47,7 @@ class StreamSession {
   // TEST_END: a sending stream stops and reports.
   static void post_stop(const std::shared_ptr<StreamSession>& st, TcpStack& from);
   // The client says it sent `bytes` on this stream: report once they are all in.
-  static void post_expect(const std::shared_ptr<StreamSession>& st, TcpStack& from,
-                          uint64_t bytes);
+  static void post_expect(const std::shared_ptr<StreamSession>& st, TcpStack& from, uint64_t bytes);
   // The test is over: close the connection.
   static void post_finish(const std::shared_ptr<StreamSession>& st, TcpStack& from);
 

@@ -80,7 +80,7 @@ class Writer {
   void before_value();
   void string(std::string_view s);
   std::string out_;
-  std::vector<bool> first_;    // per open container: no element written yet
+  std::vector<bool> first_;  // per open container: no element written yet
   bool after_key_ = false;
 };
 

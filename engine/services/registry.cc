@@ -1,5 +1,7 @@
 #include <charconv>
 
+#include "engine/services/iperf2.h"
+#include "engine/services/iperf3.h"
 #include "engine/services/services.h"
 
 namespace tuntcp::engine::services {
@@ -14,6 +16,8 @@ constexpr Known kKnown[] = {
     {"discard", 9, &discard},
     {"echo", 7, &echo},
     {"chargen", 19, &chargen},
+    {"iperf3", 5201, &iperf3_server},
+    {"iperf2", 5001, &iperf2_server},
 };
 
 }  // namespace

@@ -1,0 +1,114 @@
+#include "engine/services/iperf3_stream.h"
+
+#include <array>
+
+#include "engine/services/iperf3_control.h"
+#include "engine/socket.h"
+#include "engine/tcp_stack.h"
+
+namespace tuntcp::engine::services::iperf3 {
+namespace {
+
+// What sending streams send, shared read-only by all of them: iperf3 fills its block once
+// and sends it over and over, and any contents do. No allocation or copy per send beyond the
+// one into the connection's send buffer.
+const std::array<uint8_t, 128 * 1024> kBlock{};
+
+}  // namespace
+
+template <typename Fn>
+void StreamSession::post(const std::shared_ptr<StreamSession>& st, TcpStack& from, Fn fn) {
+  from.post(st->worker_, [st, fn](TcpStack& stack) {
+    // The connection may have closed since the command was posted.
+    if (!st->open_) return;
+    if (Socket* s = stack.find(st->key_)) fn(*st, *s);
+  });
+}
+
+void StreamSession::post_start(const std::shared_ptr<StreamSession>& st, TcpStack& from,
+                               uint64_t start_us, uint64_t omit_us) {
+  post(st, from, [start_us, omit_us](StreamSession& self, Socket& s) {
+    if (omit_us > 0) {
+      self.omit_pending_ = true;
+      self.omit_end_us_ = start_us + omit_us;
+    }
+    if (self.sends_) {
+      self.sending_ = true;
+      self.fill(s);
+    }
+  });
+}
+
+void StreamSession::post_stop(const std::shared_ptr<StreamSession>& st, TcpStack& from) {
+  post(st, from, [](StreamSession& self, Socket& s) {
+    if (!self.sends_) return;  // receivers count until the client's bytes are all in
+    self.sending_ = false;
+    self.add(0, s.stack_now());
+    self.report(s);
+  });
+}
+
+void StreamSession::post_expect(const std::shared_ptr<StreamSession>& st, TcpStack& from,
+                                uint64_t bytes) {
+  post(st, from, [bytes](StreamSession& self, Socket& s) {
+    self.expected_ = bytes;
+    if (self.total_bytes() >= bytes) self.report(s);
+  });
+}
+
+void StreamSession::post_finish(const std::shared_ptr<StreamSession>& st, TcpStack& from) {
+  post(st, from, [](StreamSession& self, Socket& s) {
+    self.sending_ = false;
+    self.report(s);
+    s.close();  // FIN after what is queued; nothing unread stays behind (we consume all)
+  });
+}
+
+void StreamSession::add(uint64_t n, uint64_t now_us) {
+  const uint64_t total = total_.load(std::memory_order_relaxed);
+  // The first bytes after the omitted seconds mark where the results start counting.
+  if (omit_pending_ && now_us >= omit_end_us_) {
+    omit_pending_ = false;
+    omitted_.store(total, std::memory_order_relaxed);
+  }
+  if (n) total_.store(total + n, std::memory_order_relaxed);
+}
+
+void StreamSession::on_data(Socket& s, size_t n) {
+  if (sends_ || n == 0) return;  // the client sends nothing on these; ignore if it does
+  add(n, s.stack_now());
+  if (total_bytes() >= expected_) report(s);
+}
+
+void StreamSession::on_writable(Socket& s) { fill(s); }
+
+void StreamSession::fill(Socket& s) {
+  while (sending_) {
+    const size_t n = s.send(kBlock);
+    add(n, s.stack_now());
+    if (n < kBlock.size()) return;  // send buffer full: on_writable continues
+  }
+}
+
+void StreamSession::on_peer_close(Socket& s) {
+  sending_ = false;
+  report(s);
+  s.close();
+}
+
+void StreamSession::on_closed(Socket& s) {
+  sending_ = false;
+  report(s);
+  open_ = false;
+}
+
+void StreamSession::report(Socket& s) {
+  if (reported_) return;
+  reported_ = true;
+  if (sends_)
+    retransmits_.store(static_cast<int64_t>(s.conn().stats().retransmits),
+                       std::memory_order_relaxed);
+  ControlSession::post_stream_reported(control_, control_worker_, s.stack());
+}
+
+}  // namespace tuntcp::engine::services::iperf3
