@@ -10,6 +10,7 @@
 #include <cstring>
 #include <string>
 
+#include "engine/clock.h"
 #include "engine/log.h"
 #include "engine/tcp_stack.h"
 #include "io/setup_error.h"
@@ -72,6 +73,14 @@ Engine::Engine(const Options& opts) : opts_(opts) {
   }
   for (uint32_t q = 0; q < opts_.queues; ++q)
     readers_.push_back(std::make_unique<Reader>(q, tun_->queue_fd(q), *pool_, q, inboxes, opts_, pcap_.get()));
+  // --impair: blackout windows count from here, the same instant for both directions.
+  const uint64_t impair_start = clock::now_us();
+  if (opts_.impair_in.active())
+    for (uint32_t q = 0; q < readers_.size(); ++q)
+      readers_[q]->set_impairment(opts_.impair_in, impair_seed_for(opts_.impair_seed, 0, q), impair_start);
+  if (opts_.impair_out.active())
+    for (uint32_t w = 0; w < workers_.size(); ++w)
+      workers_[w]->set_impairment(opts_.impair_out, impair_seed_for(opts_.impair_seed, 1, w), impair_start);
 }
 
 Engine::~Engine() { stop(); }

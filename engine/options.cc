@@ -147,14 +147,28 @@ std::optional<Options> parse_options(int argc, char** argv, int& exit_code) {
                  "TCP connections in all (TIME-WAIT included); beyond it SYNs get RST")
       ->capture_default_str()->check(CLI::Range(1u, 1000000u));
   app.add_option("--backlog", o.backlog, "half-open (SYN-RECEIVED) connections per listener per worker; "
-                 "beyond it SYNs are dropped")
+                 "beyond it SYNs get a SYN cookie or are dropped (--syncookies)")
       ->capture_default_str()->check(CLI::Range(1u, 10000000u));
+  std::string syncookies = "on";
+  app.add_option("--syncookies", syncookies,
+                 "SYN cookies (RFC 4987): on: answer SYNs beyond --backlog statelessly instead of "
+                 "dropping them (Linux tcp_syncookies=1); always: every SYN; off: drop them")
+      ->capture_default_str()->check(CLI::IsMember({"on", "off", "always"}));
+  app.add_option("--max-memory", o.max_memory_mb,
+                 "cap in MiB on the connection buffers (--rcvbuf + --sndbuf each) summed over all "
+                 "connections; a SYN beyond it gets RST (0 = no cap)")
+      ->capture_default_str()->check(CLI::Range(uint64_t{0}, uint64_t{1} << 30));
   app.add_option("--rcvbuf", o.rcvbuf, "per-connection receive buffer in bytes (bounds the window)")
       ->capture_default_str()->check(CLI::Range(4096u, 1u << 30));
   app.add_option("--sndbuf", o.sndbuf, "per-connection send buffer in bytes")
       ->capture_default_str()->check(CLI::Range(4096u, 1u << 30));
   app.add_option("--cc", o.cc, "congestion control: cubic (RFC 9438, with HyStart) or newreno (RFC 5681/6582)")
       ->capture_default_str()->check(CLI::IsMember({"cubic", "newreno"}));
+  std::string ack_coalesce = "on";
+  app.add_option("--ack-coalesce", ack_coalesce,
+                 "on: in-order data received in one batch gets one ACK at the end of the batch "
+                 "(a stretch ACK, like Linux after GRO); off: an ACK every second segment")
+      ->capture_default_str()->check(CLI::IsMember({"on", "off"}));
   app.add_flag("--nodelay", o.nodelay, "disable Nagle's algorithm (send small segments at once)");
   app.add_option("--min-rto", o.min_rto_ms, "minimum retransmission timeout in ms (RFC 6298; Linux 200)")
       ->capture_default_str()->check(CLI::Range(1u, 60000u));
@@ -244,6 +258,10 @@ std::optional<Options> parse_options(int argc, char** argv, int& exit_code) {
   if (!o.stats_json.empty() && o.stats_interval <= 0)
     return fail("--stats-json needs --stats-interval N (the JSON lines are the interval reports)");
   o.offload = offload == "on";
+  o.syncookies = syncookies == "off"      ? SynCookieMode::kOff
+                 : syncookies == "always" ? SynCookieMode::kAlways
+                                          : SynCookieMode::kOn;
+  o.ack_coalesce = ack_coalesce == "on";
   if (o.pool_buffers == 0) o.pool_buffers = std::max<uint32_t>(o.offload ? 2048 : 8192, 64 * (o.queues + o.workers));
   {
     std::string err;
@@ -267,6 +285,9 @@ std::optional<Options> parse_options(int argc, char** argv, int& exit_code) {
   } else if (o.send_bytes > 0 || !o.send_file.empty() || o.receive) {
     return fail("--send-bytes, --send-file and --receive need --connect IP:PORT");
   }
+  if (o.max_memory_mb > 0 && (o.max_memory_mb << 20) < uint64_t{o.rcvbuf} + o.sndbuf)
+    return fail("--max-memory " + std::to_string(o.max_memory_mb) +
+                " MiB is less than one connection's --rcvbuf + --sndbuf");
   if (o.pool_buffers < 64 * (o.queues + o.workers))
     return fail("--pool-buffers " + std::to_string(o.pool_buffers) + " is too small for " +
                 std::to_string(o.queues + o.workers) + " threads: give at least 64 per thread");

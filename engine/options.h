@@ -13,6 +13,7 @@ namespace tuntcp::engine {
 
 enum class LogLevel { kError = 0, kWarn, kInfo, kDebug };
 enum class ReadMode { kMultishot, kSingle };
+enum class SynCookieMode { kOff, kOn, kAlways };  // Linux tcp_syncookies = 0, 1, 2
 
 struct Options {
   std::string dev = "tuntcp0";
@@ -53,9 +54,13 @@ struct Options {
   std::string services = "discard,echo,chargen,iperf3,iperf2";  // NAME[:PORT],... or none
   uint32_t max_connections = 65536;  // in all, split over workers
   uint32_t backlog = 4096;           // SYN-RECEIVED connections per listener per worker
+  // SYN cookies (RFC 4987) when the backlog is full (on), for every SYN (always), or never.
+  SynCookieMode syncookies = SynCookieMode::kOn;
+  uint64_t max_memory_mb = 0;        // rcvbuf + sndbuf summed over all connections; 0 = no cap
   uint32_t rcvbuf = 256 * 1024;      // per-connection receive buffer (bytes)
   uint32_t sndbuf = 256 * 1024;      // per-connection send buffer (bytes)
   bool nodelay = false;              // disable Nagle
+  bool ack_coalesce = true;          // one ACK per batch for in-order data
   std::string cc = "cubic";          // congestion control: cubic or newreno
   uint32_t min_rto_ms = 200;
   double time_wait = 60;             // seconds in TIME-WAIT (2*MSL)

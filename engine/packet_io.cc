@@ -1,7 +1,9 @@
 #include "engine/packet_io.h"
 
+#include <algorithm>
 #include <cstring>
 
+#include "engine/clock.h"
 #include "engine/log.h"
 
 namespace tuntcp::engine {
@@ -14,6 +16,44 @@ PacketIo::PacketIo(uint32_t worker, int tun_fd, io::BufferPool& pool, uint32_t p
     : worker_(worker), fd_(tun_fd), pool_(pool), partition_(partition),
       own_(pool.partition(partition)), returns_(pool), max_writes_(max_writes),
       hdr_len_(vnet_hdr_len), stats_(stats) {}
+
+// --impair-out decides; this port carries it out on the worker's own buffers and ring.
+class PacketIo::TxPort final : public ImpairPort {
+ public:
+  explicit TxPort(PacketIo& io) : io_(io) {}
+  uint8_t* data(uint32_t id) override { return io_.pool_.data(id); }
+  // A duplicate needs a buffer of its own (the original is released when its write completes).
+  uint32_t copy(uint32_t id, uint32_t len) override {
+    const io::BufId c = io_.own_.alloc();
+    if (c == io::kNoBuf) return kNoCopy;
+    io_.pool_.refs(c) = 1;
+    std::memcpy(io_.pool_.data(c), io_.pool_.data(id), len);
+    return c;
+  }
+  void pass(uint32_t id, uint32_t len, uint32_t) override { io_.write(id, len - io_.hdr_len_); }
+  void drop(uint32_t id) override { io_.release(id); }
+
+ private:
+  PacketIo& io_;
+};
+
+PacketIo::~PacketIo() = default;
+
+void PacketIo::set_impairment(const ImpairSpec& spec, uint64_t seed, uint64_t start_us) {
+  // Held writes keep the worker's buffers: leave at least half of them for new segments.
+  ImpairSpec s = spec;
+  s.limit = std::min(s.limit, std::max(own_.size() / 2, 1u));
+  impair_ = std::make_unique<ImpairedPath>(
+      s, seed, start_us, hdr_len_,
+      ImpairCounters{&stats_.impair_out_dropped, &stats_.impair_out_delayed,
+                     &stats_.impair_out_duplicated, &stats_.impair_out_corrupted,
+                     &stats_.impair_out_reordered, &stats_.impair_out_overflow});
+  port_ = std::make_unique<TxPort>(*this);
+}
+
+void PacketIo::flush_held() {
+  if (impair_) impair_->flush_all(*port_, true);
+}
 
 io::BufId PacketIo::alloc_tx() {
   io::BufId id = own_.alloc();
@@ -46,6 +86,18 @@ void PacketIo::release(io::BufId id) {
 
 void PacketIo::transmit(io::BufId id, uint32_t ip_len, const io::VnetHdr& v) {
   if (hdr_len_) io::write_vnet(pool_.data(id), v);
+  if (impair_) [[unlikely]] {
+    transmit_impaired(id, ip_len);
+    return;
+  }
+  write(id, ip_len);
+}
+
+void PacketIo::transmit_impaired(io::BufId id, uint32_t ip_len) {
+  impair_->admit(id, hdr_len_ + ip_len, 0, clock::now_us(), *port_);
+}
+
+void PacketIo::write(io::BufId id, uint32_t ip_len) {
   if (pcap_) pcap_->capture(ip(id), ip_len);
   const uint32_t len = hdr_len_ + ip_len;
   if (writes_in_flight_ >= max_writes_) {
@@ -85,6 +137,7 @@ void PacketIo::reap() {
 }
 
 void PacketIo::flush() {
+  if (impair_ && impair_->held() > 0) impair_->release_due(clock::now_us(), *port_);
   ring_->submit_and_wait(0);
   reap();
   returns_.flush();

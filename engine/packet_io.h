@@ -4,7 +4,9 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 
+#include "engine/impair.h"
 #include "engine/pcap.h"
 #include "engine/stats.h"
 #include "io/buffer_pool.h"
@@ -18,10 +20,17 @@ class PacketIo {
   // `vnet_hdr_len` is 12 with --offload (every packet starts with an io::VnetHdr), else 0.
   PacketIo(uint32_t worker, int tun_fd, io::BufferPool& pool, uint32_t partition,
            uint32_t max_writes, uint32_t vnet_hdr_len, WorkerStats& stats);
+  ~PacketIo();
 
   // Called by the worker's run() once its ring exists, and with nullptr when it goes away.
   void attach(io::Ring* ring) { ring_ = ring; }
   void set_pcap(PcapWriter* pcap) { pcap_ = pcap; }
+  // --impair-out: impair every datagram this worker writes, as a link would (before run()).
+  void set_impairment(const ImpairSpec& spec, uint64_t seed, uint64_t start_us);
+  // When the next write held back by --impair-out is due (kNoRelease: none); flush() writes it.
+  uint64_t next_release_us() const { return impair_ ? impair_->next_release_us() : kNoRelease; }
+  // Shutdown: writes every held datagram now, whatever its release time.
+  void flush_held();
 
   io::BufferPool& pool() { return pool_; }
   // The IP datagram in a buffer (after the vnet header, if any), and the room for one.
@@ -58,6 +67,12 @@ class PacketIo {
   static constexpr uint64_t kEventTag = 1ull << 63;
 
  private:
+  class TxPort;  // the ImpairPort through which --impair-out writes, copies and drops
+  // Writes `ip_len` bytes (plus the vnet header already in the buffer) to the TUN.
+  void write(io::BufId id, uint32_t ip_len);
+  // transmit() under --impair-out; out of line so that the plain path stays a test and a jump.
+  [[gnu::noinline, gnu::cold]] void transmit_impaired(io::BufId id, uint32_t ip_len);
+
   uint32_t worker_;
   int fd_;
   io::BufferPool& pool_;
@@ -71,6 +86,8 @@ class PacketIo {
   uint32_t writes_in_flight_ = 0;
   bool event_completed_ = false;
   PcapWriter* pcap_ = nullptr;
+  std::unique_ptr<ImpairedPath> impair_;  // null without --impair-out
+  std::unique_ptr<TxPort> port_;
 };
 
 }  // namespace tuntcp::engine

@@ -5,9 +5,11 @@
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "engine/handoff.h"
+#include "engine/impair.h"
 #include "engine/options.h"
 #include "engine/pcap.h"
 #include "engine/stats.h"
@@ -23,6 +25,8 @@ class Reader {
   // The thread body. Returns after stop() once every read has completed and been handed off.
   void run();
   void stop() { stop_.store(true, std::memory_order_relaxed); }
+  // --impair-in: impair what this queue reads before any worker sees it (before run()).
+  void set_impairment(const ImpairSpec& spec, uint64_t seed, uint64_t start_us);
 
   const ReaderStats& stats() const { return stats_; }
   bool ready() const { return ready_.load(std::memory_order_acquire); }
@@ -41,6 +45,7 @@ class Reader {
   std::atomic<bool> ready_{false};
   std::atomic<uint32_t> in_use_{0};
   ReaderStats stats_;
+  std::unique_ptr<ImpairedPath> impair_;  // null without --impair-in
 };
 
 }  // namespace tuntcp::engine

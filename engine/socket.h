@@ -42,7 +42,8 @@ class Socket final : public proto::tcp::Env, public TimerNode {
   uint16_t listener_port() const { return listener_port_; }
   // Tells the App when the state differs from the one it last saw (called by TcpStack::settle).
   void notify_state();
-  bool embryonic = false;  // counted in its listener's backlog (SYN-RECEIVED)
+  bool embryonic = false;
+  bool ack_pending = false;  // listed in TcpStack::ack_pending_  // counted in its listener's backlog (SYN-RECEIVED)
   bool closed_seen = false;
 
  private:

@@ -25,6 +25,13 @@ class Counter {
   std::atomic<uint64_t> v_{0};
 };
 
+// X(name): what --impair did to one direction (dir: in or out; engine/impair.h). dropped counts
+// losses and blackouts, overflow the packets dropped because the held (delay) queue was full,
+// reordered the packets sent at once while others were held.
+#define TUNTCP_IMPAIR_COUNTERS(X, dir)                                              \
+  X(impair_##dir##_dropped) X(impair_##dir##_delayed) X(impair_##dir##_duplicated)  \
+  X(impair_##dir##_corrupted) X(impair_##dir##_reordered) X(impair_##dir##_overflow)
+
 // X(name): counters of a reader thread.
 #define TUNTCP_READER_COUNTERS(X)                                              \
   X(rx_packets) X(rx_bytes)                                                    \
@@ -33,7 +40,8 @@ class Counter {
   X(worker_wakeups)  /* eventfd writes to wake a sleeping worker */            \
   X(pool_exhausted)  /* the provided-buffer ring ran dry (reads paused) */     \
   X(read_errors)                                                               \
-  X(rearms)          /* multishot reads armed again after ending */
+  X(rearms)          /* multishot reads armed again after ending */            \
+  TUNTCP_IMPAIR_COUNTERS(X, in)  /* --impair-in: kernel -> tuntcp */
 
 // X(name): counters of a worker thread.
 #define TUNTCP_WORKER_COUNTERS(X)                                                   \
@@ -48,7 +56,10 @@ class Counter {
   X(tcp_ooo_segments) X(tcp_dup_segments) X(tcp_challenge_acks)                     \
   X(tcp_sack_recoveries) X(tcp_tlp_probes) X(tcp_spurious_retransmits) X(tcp_dsacks_received) \
   X(tcp_rst_sent) X(tcp_refused) /* RST for segments to closed ports */            \
-  X(tcp_refused_max_conns) X(tcp_syn_backlog_drops)
+  X(tcp_refused_max_conns) X(tcp_syn_backlog_drops)                                \
+  X(tcp_refused_memory)    /* SYNs refused by --max-memory */                      \
+  X(tcp_syncookies_sent) X(tcp_syncookies_ok) X(tcp_syncookies_failed) /* RFC 4987 */ \
+  TUNTCP_IMPAIR_COUNTERS(X, out) /* --impair-out: tuntcp -> kernel */
 
 // Why a worker dropped a packet. IPv4 and ICMP reasons mirror proto's enums.
 #define TUNTCP_DROPS(X)                                                                  \

@@ -1,5 +1,6 @@
 #include "engine/tcp_stack.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 
@@ -17,12 +18,21 @@ namespace {
 // Linux's default ephemeral port range (net.ipv4.ip_local_port_range).
 constexpr uint32_t kEphemeralLo = 32768;
 constexpr uint32_t kEphemeralHi = 60999;
+
+// How many connections --max-memory allows: each reserves its receive and send buffers
+// (allocated whole when it is created).
+uint32_t memory_conn_limit(const Options& o) {
+  if (o.max_memory_mb == 0) return UINT32_MAX;
+  const uint64_t per_conn = uint64_t{o.rcvbuf} + o.sndbuf;
+  return static_cast<uint32_t>(std::min<uint64_t>((o.max_memory_mb << 20) / per_conn, UINT32_MAX));
+}
 }  // namespace
 
 TcpStack::TcpStack(uint32_t worker, const Options& opts, PacketIo& io, WorkerStats& stats,
                    const tcp::SipKey& isn_secret, std::atomic<uint32_t>& conn_count,
                    uint64_t now_us)
-    : worker_(worker), opts_(opts), io_(io), stats_(stats), isn_(isn_secret), now_(now_us),
+    : worker_(worker), opts_(opts), io_(io), stats_(stats), isn_(isn_secret), cookies_(isn_secret),
+      memory_conn_limit_(memory_conn_limit(opts)), now_(now_us),
       // Flows are hashed, so any one worker may end up holding all of them.
       table_(opts.max_connections),
       wheel_(now_us), listeners_(65536), embryonic_(65536),
@@ -41,9 +51,10 @@ TcpStack::~TcpStack() {
 
 bool TcpStack::take_connection_slot() {
   // One atomic per connection set-up (never per packet).
+  const uint32_t limit = std::min(opts_.max_connections, memory_conn_limit_);
   uint32_t n = conn_count_.load(std::memory_order_relaxed);
   do {
-    if (n >= opts_.max_connections) return false;
+    if (n >= limit) return false;
   } while (!conn_count_.compare_exchange_weak(n, n + 1, std::memory_order_relaxed));
   return true;
 }
@@ -80,6 +91,7 @@ tcp::Config TcpStack::config_for(const proto::FlowKey& key) const {
   c.timestamps = !opts_.no_timestamps;
   c.sack = !opts_.no_sack;
   c.cc = opts_.cc == "newreno" ? tcp::CcAlgo::kNewReno : tcp::CcAlgo::kCubic;
+  c.coalesce_acks = opts_.ack_coalesce;
   // With offloads one emitted segment may carry up to 64 KB (TSO): the largest payload that
   // fits an IPv4 datagram with a 20-byte IP header and a 60-byte TCP header.
   if (opts_.offload) c.tso_max = 65535 - 20 - 60;
@@ -110,6 +122,7 @@ Socket* TcpStack::create(const proto::FlowKey& key, std::unique_ptr<App> app, ui
 
 void TcpStack::destroy(Socket& s) {
   wheel_.cancel(&s);
+  if (s.ack_pending) std::erase(ack_pending_, &s);
   const tcp::Stats& st = s.conn().stats();
   add_conn_stats(st);
   if (log_enabled(LogLevel::kDebug)) {
@@ -256,7 +269,7 @@ void TcpStack::send_stateless(const tcp::TcpRepr& h, uint32_t src, uint32_t dst)
   ip.payload_len = static_cast<uint16_t>(hl);
   proto::emit_ipv4(ip, p);
   stats_.tcp_segments_out.add();
-  stats_.tcp_rst_sent.add();
+  if (h.has(tcp::Flags::RST)) stats_.tcp_rst_sent.add();
   io_.transmit(id, static_cast<uint32_t>(proto::kIpv4MinHeader + hl));
 }
 
@@ -283,6 +296,10 @@ void TcpStack::input(io::BufId buf, const proto::Ipv4View& ip, uint64_t now_us,
   if (slot != ConnTable::kNone) {
     Socket& s = *slots_[slot];
     const tcp::Disposition d = s.conn().on_segment(seg, now_us);
+    if (s.conn().ack_deferred() && !s.ack_pending) {
+      s.ack_pending = true;
+      ack_pending_.push_back(&s);
+    }
     settle(s);
     if (d == tcp::Disposition::kReopen) {
       // RFC 9293 3.10.7.4: a new SYN for a connection in TIME-WAIT; the old one is closed now.
@@ -308,22 +325,87 @@ void TcpStack::handle_no_connection(const tcp::TcpRepr& h, const tcp::SegmentIn&
   }
   const bool bare_syn = h.has(tcp::Flags::SYN) && !h.has(tcp::Flags::ACK) && !h.has(tcp::Flags::RST);
   if (!bare_syn) {
+    // The ACK of a cookie SYN-ACK (Linux cookie_v4_check(): an ACK without SYN or RST).
+    const bool cookie_ack =
+        h.has(tcp::Flags::ACK) && !h.has(tcp::Flags::SYN) && !h.has(tcp::Flags::RST);
+    const bool cookies_live = opts_.syncookies == SynCookieMode::kAlways ||
+                              (cookie_sent_ && now_ - last_cookie_us_ < tcp::kCookieLifetimeUs);
+    if (cookie_ack && cookies_live) {
+      if (accept_cookie(seg, ip, listener)) return;
+      stats_.tcp_syncookies_failed.add();
+    }
     // RFC 9293 3.10.7.2: LISTEN gets no connection from anything but a SYN.
     if (auto rst = tcp::reset_for_listen(h)) send_stateless(*rst, ip.dst, ip.src);
     return;
   }
-  if (conn_count_.load(std::memory_order_relaxed) >= opts_.max_connections) {
-    // Refuse cleanly (the client sees ECONNREFUSED at once) rather than let it time out.
-    stats_.tcp_refused_max_conns.add();
-    if (auto rst = tcp::reset_for_closed(h, payload_len)) send_stateless(*rst, ip.dst, ip.src);
+  if (!admit(h, ip, payload_len)) return;
+  const bool full = embryonic_[h.dst_port] >= opts_.backlog;
+  if (opts_.syncookies == SynCookieMode::kAlways ||
+      (full && opts_.syncookies == SynCookieMode::kOn)) {
+    send_cookie(seg, ip);
     return;
   }
-  if (embryonic_[h.dst_port] >= opts_.backlog) {
+  if (full) {
     // Backlog full: drop the SYN, as Linux does without SYN cookies; the client retries.
     stats_.tcp_syn_backlog_drops.add();
     return;
   }
   accept(seg, ip, listener);
+}
+
+bool TcpStack::admit(const tcp::TcpRepr& h, const proto::Ipv4View& ip, size_t payload_len) {
+  const uint32_t n = conn_count_.load(std::memory_order_relaxed);
+  if (n < opts_.max_connections && n < memory_conn_limit_) return true;
+  // Refuse cleanly (the client sees ECONNREFUSED at once) rather than let it time out.
+  if (n >= opts_.max_connections) {
+    stats_.tcp_refused_max_conns.add();
+  } else {
+    stats_.tcp_refused_memory.add();
+  }
+  // A SYN gets <SEQ=0><ACK=SEG.SEQ+1><CTL=RST,ACK>; a cookie's ACK <SEQ=SEG.ACK><CTL=RST>.
+  if (auto rst = tcp::reset_for_closed(h, payload_len)) send_stateless(*rst, ip.dst, ip.src);
+  return false;
+}
+
+void TcpStack::send_cookie(const tcp::SegmentIn& syn, const proto::Ipv4View& ip) {
+  const tcp::TcpRepr& h = syn.hdr;
+  const proto::FlowKey key{ip.src, ip.dst, h.src_port, h.dst_port, proto::ipproto::kTcp};
+  const tcp::CookieTuple t{ip.dst, ip.src, h.dst_port, h.src_port};
+  const uint32_t mss_index = tcp::SynCookies::mss_index(h.opt.mss.value_or(536));
+  const tcp::Seq cookie = cookies_.make(t, h.seq, mss_index, now_);
+  send_stateless(tcp::Connection::cookie_syn_ack(config_for(key), h, cookie, now_), ip.dst, ip.src);
+  stats_.tcp_syncookies_sent.add();
+  // Once per flood, as Linux's "Possible SYN flooding on port N. Sending cookies."
+  if (opts_.syncookies == SynCookieMode::kOn &&
+      (!cookie_sent_ || now_ - last_cookie_us_ >= tcp::kCookieLifetimeUs))
+    log_warn("worker %u: backlog of port %u full (--backlog %u): possible SYN flood, sending SYN "
+             "cookies", worker_, h.dst_port, opts_.backlog);
+  cookie_sent_ = true;
+  last_cookie_us_ = now_;
+}
+
+bool TcpStack::accept_cookie(const tcp::SegmentIn& ack, const proto::Ipv4View& ip,
+                             const AppFactory& f) {
+  const tcp::TcpRepr& h = ack.hdr;
+  const tcp::CookieTuple t{ip.dst, ip.src, h.dst_port, h.src_port};
+  const auto mss = cookies_.check(t, h.seq - 1, h.ack - 1, now_);
+  if (!mss) return false;
+  tcp::CookieOptions o;
+  o.mss = *mss;
+  if (h.opt.ts) tcp::decode_cookie_tsecr(h.opt.ts->ecr, o);
+  stats_.tcp_syncookies_ok.add();
+  if (!admit(h, ip, ack.payload.size())) return true;
+  const proto::FlowKey key{ip.src, ip.dst, h.src_port, h.dst_port, proto::ipproto::kTcp};
+  Socket* s = create(key, f(), h.dst_port);
+  if (!s) return true;
+  stats_.tcp_passive_opens.add();
+  s->conn().accept_cookie(ack, o, now_);
+  if (s->conn().ack_deferred() && !s->ack_pending) {
+    s->ack_pending = true;
+    ack_pending_.push_back(s);
+  }
+  settle(*s);
+  return true;
 }
 
 void TcpStack::accept(const tcp::SegmentIn& syn, const proto::Ipv4View& ip, const AppFactory& f) {
@@ -359,6 +441,17 @@ bool TcpStack::connect(uint32_t remote, uint16_t port, std::unique_ptr<App> app,
   log_error("worker %u: no free local port or connection slot for %s:%u", worker_,
             proto::format_ipv4_addr(remote).c_str(), port);
   return false;
+}
+
+void TcpStack::flush_acks(uint64_t now_us) {
+  now_ = now_us;
+  for (Socket* s : ack_pending_) {
+    s->ack_pending = false;
+    s->conn().flush_acks(now_us);
+    settle(*s);
+  }
+  ack_pending_.clear();
+  reap_closed();
 }
 
 void TcpStack::run_timers(uint64_t now_us) {

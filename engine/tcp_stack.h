@@ -20,6 +20,7 @@
 #include "engine/timer_wheel.h"
 #include "proto/ipv4.h"
 #include "proto/tcp/isn.h"
+#include "proto/tcp/syn_cookie.h"
 
 namespace tuntcp::engine {
 
@@ -40,6 +41,8 @@ class TcpStack {
   // releases it afterwards (a connection may hold() one more for out-of-order data).
   void input(io::BufId buf, const proto::Ipv4View& ip, uint64_t now_us, const io::VnetHdr& vnet);
   void run_timers(uint64_t now_us);
+  // End of a batch: sends the ACKs connections deferred while it was processed (--ack-coalesce).
+  void flush_acks(uint64_t now_us);
   uint64_t next_timer_us() const { return wheel_.next_wakeup_hint(); }
   void set_now(uint64_t now_us) { now_ = now_us; }
   uint64_t now() const { return now_; }
@@ -76,6 +79,14 @@ class TcpStack {
   void handle_no_connection(const proto::tcp::TcpRepr& h, const proto::tcp::SegmentIn& seg,
                             const proto::Ipv4View& ip, size_t payload_len);
   void accept(const proto::tcp::SegmentIn& syn, const proto::Ipv4View& ip, const AppFactory& f);
+  // --max-connections and --max-memory for a segment that would open a connection: false (and
+  // a RST sent, counted) when one more does not fit.
+  bool admit(const proto::tcp::TcpRepr& h, const proto::Ipv4View& ip, size_t payload_len);
+  // SYN cookies (RFC 4987): the stateless SYN-ACK, and the ACK that may return a cookie (false
+  // if it does not; the caller then treats it as LISTEN would).
+  void send_cookie(const proto::tcp::SegmentIn& syn, const proto::Ipv4View& ip);
+  bool accept_cookie(const proto::tcp::SegmentIn& ack, const proto::Ipv4View& ip,
+                     const AppFactory& f);
   void send_stateless(const proto::tcp::TcpRepr& h, uint32_t src, uint32_t dst);
   Socket* create(const proto::FlowKey& key, std::unique_ptr<App> app, uint16_t listener_port);
   void destroy(Socket& s);
@@ -87,6 +98,14 @@ class TcpStack {
   PacketIo& io_;
   WorkerStats& stats_;
   proto::tcp::IsnGenerator isn_;
+  proto::tcp::SynCookies cookies_;
+  // When this worker last sent a cookie: ACKs are checked for one only within a cookie's
+  // lifetime after it (Linux tcp_synq_no_recent_overflow()), so that without a flood a blind
+  // attacker has no cookies to guess at. With --syncookies always they are checked anyway.
+  uint64_t last_cookie_us_ = 0;
+  bool cookie_sent_ = false;
+  // --max-memory as a connection count: every connection reserves --rcvbuf + --sndbuf.
+  uint32_t memory_conn_limit_;
   uint64_t now_;
   ConnTable table_;
   TimerWheel wheel_;
@@ -95,6 +114,7 @@ class TcpStack {
   std::vector<AppFactory> listeners_;        // by port; empty function = not listening
   std::vector<uint32_t> embryonic_;          // SYN-RECEIVED connections per port
   std::vector<Socket*> to_destroy_;
+  std::vector<Socket*> ack_pending_;  // sockets with a deferred ACK in this batch
   uint16_t next_ip_id_;
   std::atomic<uint32_t>& conn_count_;
   // Takes one connection from the process-wide budget; false when --max-connections is reached.

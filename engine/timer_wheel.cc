@@ -4,11 +4,13 @@ namespace tuntcp::engine {
 
 TimerWheel::TimerWheel(uint64_t now_us, uint32_t tick_us, uint32_t slots)
     : tick_us_(tick_us ? tick_us : 1), mask_(slots - 1), current_tick_(now_us / tick_us_),
-      heads_(slots) {
+      heads_(slots), occupied_((slots + 63) / 64), slot_count_(slots) {
   for (auto& h : heads_) h.prev = h.next = &h;
 }
 
 void TimerWheel::link(TimerNode* n, uint32_t slot) {
+  if (slot_count_[slot]++ == 0) occupied_[slot / 64] |= uint64_t{1} << (slot % 64);
+  n->slot = slot;
   TimerNode* head = &heads_[slot];
   n->next = head->next;
   n->prev = head;
@@ -17,6 +19,7 @@ void TimerWheel::link(TimerNode* n, uint32_t slot) {
 }
 
 void TimerWheel::unlink(TimerNode* n) {
+  if (--slot_count_[n->slot] == 0) occupied_[n->slot / 64] &= ~(uint64_t{1} << (n->slot % 64));
   n->prev->next = n->next;
   n->next->prev = n->prev;
   n->prev = n->next = nullptr;
@@ -41,14 +44,27 @@ void TimerWheel::cancel(TimerNode* n) {
 }
 
 uint64_t TimerWheel::next_wakeup_hint() const {
-  for (uint64_t i = 0; i <= mask_; ++i) {
-    const TimerNode* head = &heads_[slot_of(current_tick_ + i)];
-    for (const TimerNode* n = head->next; n != head; n = n->next) {
-      // A node in this slot may belong to a later turn; only count it if it is due this turn.
-      if (tick_of(n->deadline_us) <= current_tick_ + i) return (current_tick_ + i) * tick_us_;
+  const uint64_t turn = mask_ + 1;
+  if (size_ > 0) {
+    // Visit occupied slots in tick order from the current one, a bitmap word at a time.
+    for (uint64_t i = 0; i < turn;) {
+      const uint64_t slot = (current_tick_ + i) & mask_;
+      uint64_t bits = occupied_[slot / 64] >> (slot % 64);
+      if (bits == 0) {
+        i += 64 - slot % 64;  // the rest of this word is empty
+        continue;
+      }
+      i += static_cast<uint64_t>(__builtin_ctzll(bits));
+      if (i >= turn) break;
+      const uint64_t tick = current_tick_ + i;
+      const TimerNode* head = &heads_[tick & mask_];
+      // A node in this slot may belong to a later turn; only one due in this turn counts.
+      for (const TimerNode* n = head->next; n != head; n = n->next)
+        if (tick_of(n->deadline_us) <= tick) return tick * tick_us_;
+      ++i;
     }
   }
-  return (current_tick_ + mask_ + 1) * tick_us_;
+  return (current_tick_ + turn) * tick_us_;
 }
 
 }  // namespace tuntcp::engine

@@ -16,6 +16,7 @@ struct TimerNode {
   TimerNode* prev = nullptr;
   TimerNode* next = nullptr;
   uint64_t deadline_us = 0;
+  uint32_t slot = 0;
   bool linked() const { return prev != nullptr; }
 };
 
@@ -42,12 +43,16 @@ class TimerWheel {
   uint64_t tick_of(uint64_t t) const { return t / tick_us_; }
   uint32_t slot_of(uint64_t tick) const { return static_cast<uint32_t>(tick & mask_); }
   void link(TimerNode* n, uint32_t slot);
-  static void unlink(TimerNode* n);
+  void unlink(TimerNode* n);
 
   uint32_t tick_us_;
   uint64_t mask_;
   uint64_t current_tick_;  // every tick before this one has been processed
   std::vector<TimerNode> heads_;  // sentinel per slot (circular list)
+  // Which slots hold nodes (bit per slot) and how many: next_wakeup_hint() skips empty slots
+  // 64 at a time instead of walking all of them before every sleep.
+  std::vector<uint64_t> occupied_;
+  std::vector<uint32_t> slot_count_;
   size_t size_ = 0;
 };
 

@@ -122,6 +122,7 @@ void Worker::process_batch(const PacketRef* pkts, size_t n) {
   const uint64_t now = monotonic_us();  // one clock read per batch
   tcp_->set_now(now);
   for (size_t i = 0; i < n; ++i) handle(pkts[i], now);
+  tcp_->flush_acks(now);
   tcp_->run_timers(now);
   stats_.batches.add();
   io_.flush();  // one submission for the whole batch

@@ -39,6 +39,10 @@ class Worker {
   // Lets this worker's TCP stack post commands to any worker (set before run()).
   void set_directory(std::vector<WorkerInbox*> inboxes) { directory_ = std::move(inboxes); }
   void set_pcap(PcapWriter* pcap) { io_.set_pcap(pcap); }
+  // --impair-out on everything this worker writes (before run()).
+  void set_impairment(const ImpairSpec& spec, uint64_t seed, uint64_t start_us) {
+    io_.set_impairment(spec, seed, start_us);
+  }
   bool ready() const { return ready_.load(std::memory_order_acquire); }
   // Asks the worker to finish: it aborts its connections and drains its inbox and in-flight
   // writes first. Call only after every reader has stopped, so nothing new arrives.

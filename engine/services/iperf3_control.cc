@@ -142,7 +142,8 @@ void ControlSession::all_connected() {
       test_,
       timed ? start_us_ + static_cast<uint64_t>(params_.duration) * 1000000 + omit_us + kRunGraceUs
             : UINT64_MAX);
-  for (const auto& st : streams_) StreamSession::post_start(st, stack_, start_us_, omit_us);
+  for (const auto& st : streams_)
+    StreamSession::post_start(st, stack_, start_us_, omit_us, params_.block_len);
 }
 
 void ControlSession::on_test_end() {

@@ -1,6 +1,8 @@
 #include "engine/services/iperf3_stream.h"
 
+#include <algorithm>
 #include <array>
+#include <span>
 
 #include "engine/services/iperf3_control.h"
 #include "engine/socket.h"
@@ -26,8 +28,9 @@ void StreamSession::post(const std::shared_ptr<StreamSession>& st, TcpStack& fro
 }
 
 void StreamSession::post_start(const std::shared_ptr<StreamSession>& st, TcpStack& from,
-                               uint64_t start_us, uint64_t omit_us) {
-  post(st, from, [start_us, omit_us](StreamSession& self, Socket& s) {
+                               uint64_t start_us, uint64_t omit_us, uint64_t block_len) {
+  post(st, from, [start_us, omit_us, block_len](StreamSession& self, Socket& s) {
+    self.block_len_ = block_len > 0 ? block_len : self.block_len_;
     if (omit_us > 0) {
       self.omit_pending_ = true;
       self.omit_end_us_ = start_us + omit_us;
@@ -43,8 +46,8 @@ void StreamSession::post_stop(const std::shared_ptr<StreamSession>& st, TcpStack
   post(st, from, [](StreamSession& self, Socket& s) {
     if (!self.sends_) return;  // receivers count until the client's bytes are all in
     self.sending_ = false;
-    self.add(0, s.stack_now());
-    self.report(s);
+    self.stopping_ = true;
+    self.fill(s);  // completes the current block, or reports at once if it is complete
   });
 }
 
@@ -83,21 +86,30 @@ void StreamSession::on_data(Socket& s, size_t n) {
 void StreamSession::on_writable(Socket& s) { fill(s); }
 
 void StreamSession::fill(Socket& s) {
-  while (sending_) {
-    const size_t n = s.send(kBlock);
+  // Sends block by block (the client's -l), so that stopping can end on a block boundary.
+  while (sending_ || (stopping_ && block_left_ > 0)) {
+    if (block_left_ == 0) block_left_ = block_len_;
+    const size_t want = static_cast<size_t>(std::min<uint64_t>(block_left_, kBlock.size()));
+    const size_t n = s.send(std::span<const uint8_t>(kBlock.data(), want));
     add(n, s.stack_now());
-    if (n < kBlock.size()) return;  // send buffer full: on_writable continues
+    block_left_ -= n;
+    if (n < want) return;  // send buffer full: on_writable continues
+  }
+  if (stopping_) {
+    stopping_ = false;
+    add(0, s.stack_now());
+    report(s);
   }
 }
 
 void StreamSession::on_peer_close(Socket& s) {
-  sending_ = false;
+  sending_ = stopping_ = false;
   report(s);
   s.close();
 }
 
 void StreamSession::on_closed(Socket& s) {
-  sending_ = false;
+  sending_ = stopping_ = false;
   report(s);
   open_ = false;
 }

@@ -39,6 +39,11 @@ struct Config {
   uint64_t time_wait_us = 60'000'000;         // 2 * MSL (RFC 9293 3.4.2; Linux uses 60 s)
   uint64_t fin_wait2_timeout_us = 60'000'000;  // after close(): Linux tcp_fin_timeout
   uint64_t delayed_ack_us = 40'000;            // RFC 9293 3.8.6.3 allows up to 500 ms; Linux 40 ms
+  // The engine processes segments in batches and calls flush_acks() after each batch: the
+  // "every second full-sized segment" ACK is then sent once per batch for all the data that
+  // arrived in it (as Linux does after GRO merged the segments). Immediate ACKs (out-of-order
+  // data, a hole filled, a duplicate) are never deferred.
+  bool coalesce_acks = false;
 
   bool keepalive = false;  // RFC 1122 4.2.3.6: off by default
   uint64_t keepalive_idle_us = 7200'000'000;

@@ -91,6 +91,64 @@ void Connection::accept_syn(const SegmentIn& syn, Seq iss, uint64_t now_us) {
   on_segment(syn, now_us);
 }
 
+TcpRepr Connection::cookie_syn_ack(const Config& config, const TcpRepr& syn, Seq cookie,
+                                   uint64_t now_us) {
+  const Config c = sanitize(config);
+  TcpRepr h;
+  h.src_port = syn.dst_port;
+  h.dst_port = syn.src_port;
+  h.seq = cookie;
+  h.ack = syn.seq + 1;  // data on the SYN is not acknowledged, as in input_listen()
+  h.flags = Flags::SYN | Flags::ACK;
+  h.window = static_cast<uint16_t>(std::min<uint32_t>(c.recv_buffer, 65535));  // RFC 7323 2.2
+  h.opt.mss = c.mss;
+  // Window scale and SACK-permitted only when the TSval can carry them back (Linux clears
+  // them for a cookie without timestamps): both sides must agree on them.
+  if (c.timestamps && syn.opt.ts) {
+    std::optional<uint8_t> ws;
+    if (c.window_scaling && syn.opt.wscale) ws = std::min<uint8_t>(*syn.opt.wscale, 14);
+    const bool sack = c.sack && syn.opt.sack_permitted;
+    if (ws) h.opt.wscale = choose_wscale(c.recv_buffer);
+    h.opt.sack_permitted = sack;
+    const uint32_t ts_now = static_cast<uint32_t>(now_us / 1000) + c.ts_offset;  // as ts_now()
+    h.opt.ts = Timestamps{cookie_tsval(ts_now, ws, sack), syn.opt.ts->val};
+  }
+  return h;
+}
+
+void Connection::accept_cookie(const SegmentIn& ack, const CookieOptions& syn_opts,
+                               uint64_t now_us) {
+  if (state_ != State::kClosed) return;
+  now_ = std::max(now_, now_us);
+  const TcpRepr& h = ack.hdr;
+  // The SYN as far as the cookie remembers it; the ACK's TSval stands in for the SYN's, as
+  // Linux's cookie_v4_check() takes it for ts_recent.
+  TcpRepr syn;
+  syn.seq = h.seq - 1;
+  syn.opt.mss = syn_opts.mss;
+  syn.opt.wscale = syn_opts.wscale;
+  syn.opt.sack_permitted = syn_opts.sack;
+  if (h.opt.ts) syn.opt.ts = Timestamps{h.opt.ts->val, 0};
+  irs_ = syn.seq;
+  rcv_nxt_ = h.seq;
+  apply_syn_options(syn);
+  init_send(h.ack - 1);
+  // The SYN-ACK's send time is unknown and its TSval was rounded down: no RTT sample from this
+  // handshake (Linux: snt_synack = 0 for a cookie request).
+  rtt_timing_ = false;
+  // What the SYN-ACK advertised (unscaled, RFC 7323 2.2) and acknowledged.
+  rcv_adv_ = rcv_nxt_ + std::min<uint32_t>(cfg_.recv_buffer, 65535);
+  last_ack_sent_ = rcv_nxt_;
+  // RFC 9293 3.10.7.4 "fifth" in SYN-RECEIVED: the ACK acknowledges our SYN.
+  snd_una_ = h.ack;
+  snd_wnd_ = max_snd_wnd_ = static_cast<uint32_t>(h.window) << snd_wscale_;
+  snd_wl1_ = h.seq;
+  snd_wl2_ = h.ack;
+  established();
+  if (state_ == State::kClosed) return;
+  on_segment(ack, now_);  // its data and FIN; a pure ACK changes nothing more
+}
+
 void Connection::finish(CloseReason why) {
   if (state_ == State::kClosed) return;
   set_state(State::kClosed);
@@ -101,6 +159,15 @@ void Connection::finish(CloseReason why) {
   ack_now_ = false;
   writable_pending_ = false;
   env_.on_closed(why);
+}
+
+bool Connection::flush_acks(uint64_t now_us) {
+  if (!ack_deferred_) return false;
+  now_ = std::max(now_, now_us);
+  ack_deferred_ = false;
+  ack_now_ = true;
+  output();  // data going out carries the ACK; otherwise a pure ACK
+  return true;
 }
 
 void Connection::enter_time_wait() {

@@ -23,6 +23,7 @@
 #include "proto/tcp/rtt.h"
 #include "proto/tcp/sack_scoreboard.h"
 #include "proto/tcp/seq.h"
+#include "proto/tcp/syn_cookie.h"
 #include "proto/tcp/wire.h"
 
 namespace tuntcp::proto::tcp {
@@ -126,6 +127,14 @@ class Connection {
   void connect(Seq iss, uint64_t now_us);
   // A listener got a SYN for this 4-tuple: listen(iss) + on_segment(syn).
   void accept_syn(const SegmentIn& syn, Seq iss, uint64_t now_us);
+  // SYN cookies (RFC 4987 3.6, proto/tcp/syn_cookie.h): a listener that keeps no state for a
+  // SYN answers with cookie_syn_ack(), what a connection with `cfg` would send from
+  // SYN-RECEIVED with ISS `cookie`, less the options the cookie cannot bring back.
+  static TcpRepr cookie_syn_ack(const Config& cfg, const TcpRepr& syn, Seq cookie, uint64_t now_us);
+  // Its ACK came back and SynCookies::check() accepted SEG.ACK - 1: enter ESTABLISHED at once
+  // (ISS = SEG.ACK - 1, IRS = SEG.SEQ - 1, the SYN's options as `syn_opts` recovered them),
+  // then process the ACK's data and FIN like any segment.
+  void accept_cookie(const SegmentIn& ack, const CookieOptions& syn_opts, uint64_t now_us);
 
   // RFC 9293 3.10.7 SEGMENT ARRIVES. The caller checked the checksum and the 4-tuple.
   Disposition on_segment(const SegmentIn& seg, uint64_t now_us);
@@ -184,6 +193,11 @@ class Connection {
   RtxTimer rtx_timer() const { return rtx_timer_; }
   uint64_t rtx_deadline() const { return rto_deadline_; }
   size_t ooo_held_buffers() const { return ooo_.size(); }
+
+  // With Config::coalesce_acks: sends the ACK deferred during the last batch, if any. Returns
+  // false when nothing was pending.
+  bool flush_acks(uint64_t now_us);
+  bool ack_deferred() const { return ack_deferred_; }
 
  private:
   // --- input (connection_input.cc) ---
@@ -367,6 +381,7 @@ class Connection {
   uint32_t ka_probes_ = 0;   // unanswered keepalive probes
   bool writable_pending_ = false;
   bool ack_now_ = false;
+  bool ack_deferred_ = false;  // an every-second-segment ACK waiting for flush_acks()
 
   // RFC 5961 7 challenge-ACK rate limit, and the out-of-window ACK limit.
   uint64_t challenge_window_start_ = 0;

@@ -433,7 +433,14 @@ void Connection::process_text(Seq seq, std::span<const uint8_t> payload, uint32_
   } else if (rcv_nxt_.since(last_ack_sent_) > rcv_mss_) {
     // RFC 9293 3.8.6.3 / RFC 5681 4.2: ACK at least every second full-sized segment (Linux:
     // more than one full frame unacknowledged), otherwise within the delayed-ACK time.
-    ack_now_ = true;
+    if (cfg_.coalesce_acks) {
+      // One ACK at the end of the engine's batch covers every segment of it (a stretch ACK,
+      // as after GRO). The delayed-ACK timer still bounds the wait if no flush comes.
+      ack_deferred_ = true;
+      if (delack_deadline_ == kNever) delack_deadline_ = now_ + cfg_.delayed_ack_us;
+    } else {
+      ack_now_ = true;
+    }
   } else if (delack_deadline_ == kNever) {
     delack_deadline_ = now_ + cfg_.delayed_ack_us;
   }

@@ -77,6 +77,7 @@ void Connection::transmit(TcpRepr& h, TwoSpans p) {
     h.window = advertise_window();
     last_ack_sent_ = rcv_nxt_;
     ack_now_ = false;
+    ack_deferred_ = false;
     delack_deadline_ = kNever;
   }
   fill_options(h);

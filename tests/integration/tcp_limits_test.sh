@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# --max-connections and --backlog refuse cleanly: beyond the connection limit a SYN gets RST
-# (the client sees "Connection refused" at once); beyond the backlog of half-open connections
-# SYNs are dropped and counted, and connections already set up keep working.
+# --max-connections, --max-memory and --backlog refuse cleanly: beyond the connection or
+# memory limit a SYN gets RST (the client sees "Connection refused" at once); beyond the backlog
+# of half-open connections SYNs are dropped and counted (with --syncookies off; the cookies are
+# syn_flood_test.sh's), and connections already set up keep working.
 source "$(dirname "$0")/lib.sh"
 tt_setup
-tt_start --queues 2 --workers 2 --max-connections 20 --backlog 5 --time-wait 0.2
+tt_start --queues 2 --workers 2 --max-connections 20 --backlog 5 --time-wait 0.2 --syncookies off
 
 tt_log "20 concurrent connections fit, the 21st is refused"
 timeout 30 ip netns exec "$TT_NS" "$LOADGEN" concurrent "$TT_ADDR" 7 20 100 || tt_fail "20 connections under a limit of 20 failed"
@@ -26,4 +27,14 @@ tt_stop
 tt_expect tcp_refused_max_conns -ge 1
 tt_expect tcp_syn_backlog_drops -ge 30
 tt_expect tcp_syn_backlog_drops -le 35
+
+tt_log "--max-memory 2: the buffers of 4 connections (256 KiB + 256 KiB each) fit, a 5th is refused"
+tt_start --queues 2 --workers 2 --max-memory 2
+timeout 30 ip netns exec "$TT_NS" "$LOADGEN" concurrent "$TT_ADDR" 7 4 100 || tt_fail "4 connections under --max-memory 2 failed"
+sleep 0.3  # the clients closed first: no TIME-WAIT here, the buffers are free again
+out=$(timeout 30 ip netns exec "$TT_NS" "$LOADGEN" concurrent "$TT_ADDR" 7 5 100 2>&1) && tt_fail "5 connections under --max-memory 2 succeeded"
+[[ $out == *"Connection refused"* ]] || tt_fail "expected a refusal, got: $out"
+tt_stop
+tt_expect tcp_refused_memory -ge 1
+tt_expect tcp_refused_max_conns -eq 0
 tt_log passed

@@ -108,3 +108,45 @@ TEST(TcpTsoScoreboard, SplitKeepsTheFinOnTheTail) {
 
 }  // namespace
 }  // namespace tuntcp::proto::tcp::testing
+
+namespace tuntcp::proto::tcp::testing {
+namespace {
+
+class TcpAckCoalescing : public TcpTest {
+ protected:
+  void SetUp() override {
+    Config c = base_config();
+    c.coalesce_acks = true;
+    make(c);
+  }
+};
+
+TEST_F(TcpAckCoalescing, OneAckPerBatchOfInOrderSegments) {
+  establish_passive();
+  for (int i = 0; i < 6; ++i) peer(F::ACK, kPeerIss + 1 + i * 1000, kIss + 1, bytes(1000));
+  expect_none();  // no every-second-segment ACK inside the batch
+  EXPECT_TRUE(conn->flush_acks(now));
+  expect(F::ACK, kIss + 1, kPeerIss + 1 + 6000);
+  expect_none();
+  EXPECT_FALSE(conn->flush_acks(now));  // nothing pending any more
+}
+
+TEST_F(TcpAckCoalescing, OutOfOrderSegmentsAreStillAckedAtOnce) {
+  establish_passive();
+  peer(F::ACK, kPeerIss + 1 + 1000, kIss + 1, bytes(1000));  // a hole before it
+  expect(F::ACK, kIss + 1, kPeerIss + 1);                    // immediate duplicate ACK
+  peer(F::ACK, kPeerIss + 1, kIss + 1, bytes(1000));          // fills the hole
+  expect(F::ACK, kIss + 1, kPeerIss + 1 + 2000);              // immediate as well
+}
+
+TEST_F(TcpAckCoalescing, DelayedAckTimerCoversAMissingFlush) {
+  establish_passive();
+  peer(F::ACK, kPeerIss + 1, kIss + 1, bytes(1000));
+  peer(F::ACK, kPeerIss + 1001, kIss + 1, bytes(1000));
+  expect_none();
+  advance(cfg.delayed_ack_us);
+  expect(F::ACK, kIss + 1, kPeerIss + 1 + 2000);
+}
+
+}  // namespace
+}  // namespace tuntcp::proto::tcp::testing

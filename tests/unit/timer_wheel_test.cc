@@ -95,3 +95,22 @@ TEST(TimerWheel, WakeupHintPointsAtTheEarliestDueTick) {
   w.cancel(&a);
   EXPECT_EQ(w.next_wakeup_hint(), 64000u);
 }
+
+TEST(TimerWheel, WakeupHintMatchesABruteForceScan) {
+  // The hint skips empty slots with a bitmap; it must still find the earliest due tick.
+  std::mt19937_64 rng(99);
+  for (int round = 0; round < 200; ++round) {
+    const uint64_t start = rng() % 10'000'000;
+    TimerWheel w(start, 1000, 256);
+    std::vector<TimerNode> nodes(1 + rng() % 20);
+    uint64_t earliest = UINT64_MAX;
+    for (auto& n : nodes) {
+      const uint64_t d = start + rng() % 600'000;  // up to ~2.3 turns ahead
+      w.schedule(&n, d);
+      earliest = std::min(earliest, d);
+    }
+    const uint64_t turn_end = (start / 1000 + 256) * 1000;
+    const uint64_t want = earliest < turn_end ? earliest / 1000 * 1000 : turn_end;
+    EXPECT_EQ(w.next_wakeup_hint(), want) << "round " << round;
+  }
+}
