@@ -35,7 +35,10 @@ size_t make_echo_reply_in_place(uint8_t* datagram, const Ipv4View& ip, uint16_t 
   // Type 8 -> 0 changes the first 16-bit word from 0x08cc to 0x00cc: RFC 1624 update.
   const uint16_t old_word = load_be16(msg);
   msg[0] = kEchoReply;
-  store_be16(msg + 2, csum::update16(load_be16(msg + 2), old_word, load_be16(msg)));
+  // RFC 1624 gives 0x0000 for all-zero contents, where only 0xffff verifies (RFC 1624 3: the
+  // two zeros differ once the field itself is summed): use the form that verifies.
+  const uint16_t c = csum::update16(load_be16(msg + 2), old_word, load_be16(msg));
+  store_be16(msg + 2, c == 0 ? 0xffff : c);
   Ipv4Repr repr;
   repr.src = ip.dst;
   repr.dst = ip.src;

@@ -470,7 +470,7 @@ void Connection::deliver(std::span<const uint8_t> data) {
   recv_ring_.write(data);
   TwoSpans s = recv_ring_.peek(0, recv_ring_.size());
   size_t used = std::min(env_.on_data(s.a), s.a.size());
-  if (state_ == State::kClosed) return;
+  // What the application took is gone even if it closed the connection meanwhile.
   recv_ring_.consume(used);
 }
 

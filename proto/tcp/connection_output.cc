@@ -45,7 +45,11 @@ uint16_t Connection::advertise_window() {
   uint32_t thresh = std::min(cfg_.recv_buffer / 2, eff_rcv_mss());
   if (free >= cur + uint64_t{thresh}) wnd = free;
   uint32_t unit = 1u << rcv_wscale_;
-  uint32_t field = static_cast<uint32_t>((uint64_t{wnd} + unit - 1) >> rcv_wscale_);
+  // A new edge is rounded up to the scale unit; a kept one is rounded down, or the rounding
+  // would creep the edge past the free space by up to a unit per ACK and the window would
+  // never close while the application does not read (RFC 7323 Appendix F; Linux b650d953cd39).
+  uint32_t field = wnd == cur && wnd != free ? wnd >> rcv_wscale_
+                                             : static_cast<uint32_t>((uint64_t{wnd} + unit - 1) >> rcv_wscale_);
   field = std::min(field, 65535u);
   Seq edge = rcv_nxt_ + (field << rcv_wscale_);
   if (edge > rcv_adv_) rcv_adv_ = edge;

@@ -80,8 +80,15 @@ struct Reader {
     --n;
     return *p++;
   }
-  uint16_t u16() { return static_cast<uint16_t>(u8() | u8() << 8); }
-  uint32_t u32() { return static_cast<uint32_t>(u16() | static_cast<uint32_t>(u16()) << 16); }
+  // (Two statements: the operands of | are not sequenced.)
+  uint16_t u16() {
+    const uint16_t lo = u8();
+    return static_cast<uint16_t>(lo | u8() << 8);
+  }
+  uint32_t u32() {
+    const uint32_t lo = u16();
+    return lo | static_cast<uint32_t>(u16()) << 16;
+  }
 };
 
 // Which states may follow which within one step: the closure of the RFC 9293 3.3.2 diagram
@@ -216,59 +223,26 @@ class Harness final : public Env {
     while (!r.empty()) {
       before = conn_->state();
       const uint8_t op = r.u8();
+      // clang-format off
       switch (op % 17) {
-        case 0:
-        case 1:
-        case 2:
-        case 3:
-        case 4:
-        case 5:
-          segment(r);
-          break;
-        case 6:
-        case 7:
-          advance(r, true);
-          break;
-        case 8:
-          advance(r, false);
-          break;  // the engine's timer wheel may fire late
-        case 9:
-        case 10:
-          app_send(r.u16());
-          break;
-        case 11:
-          app_read(r.u16());
-          break;
-        case 12:
-          app_consume(r.u16());
-          break;
+        case 0: case 1: case 2: case 3: case 4: case 5: segment(r); break;
+        case 6: case 7: advance(r, true); break;
+        case 8: advance(r, false); break;  // the engine's timer wheel may fire late
+        case 9: case 10: app_send(r.u16()); break;
+        case 11: app_read(r.u16()); break;
+        case 12: app_consume(r.u16()); break;
         case 13:
           switch (r.u8() % 3) {
-            case 0:
-              app_close();
-              break;
-            case 1:
-              app_shutdown();
-              break;
-            default:
-              app_abort();
-              break;
+            case 0: app_close(); break;
+            case 1: app_shutdown(); break;
+            default: app_abort(); break;
           }
           break;
-        case 14: {
-          uint8_t b = r.u8(), b2 = r.u8();
-          policy_ = Policy{
-              static_cast<uint8_t>(b & 3),  static_cast<uint8_t>((b >> 2 & 7) % 6), (b & 0x20) != 0,
-              static_cast<uint8_t>(b >> 6), static_cast<uint8_t>(b2 & 3),           (b2 & 4) != 0};
-          break;
-        }
-        case 15:
-          reply(r);
-          break;
-        default:
-          flush_acks(*conn_, now_);
-          break;  // the end of one of the engine's batches
+        case 14: set_policy(r); break;
+        case 15: reply(r); break;
+        default: flush_acks(*conn_, now_); break;  // the end of one of the engine's batches
       }
+      // clang-format on
       after_step(before);
     }
     // The engine destroys a connection once it is closed, or at exit: either way every packet
@@ -284,6 +258,16 @@ class Harness final : public Env {
     std::vector<uint8_t> bytes;
     int refs = 0;
   };
+
+  void set_policy(Reader& r) {
+    const uint8_t b = r.u8(), b2 = r.u8();
+    policy_.consume = b & 3;
+    policy_.on_data = (b >> 2 & 7) % 6;
+    policy_.refill_on_writable = b & 0x20;
+    policy_.on_peer_closed = b >> 6;
+    policy_.on_established = b2 & 3;
+    policy_.poke_when_closed = b2 & 4;
+  }
 
   // A passive open through a SYN cookie: the engine's SynCookies::check() accepted the ACK
   // (SEG.ACK = our ISS + 1 for a SYN with SEG.SEQ = peer ISS) and recovered these options.

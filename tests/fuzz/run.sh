@@ -63,6 +63,7 @@ for h in "${harnesses[@]}"; do
   summary+=("$h: ${execs:-0} execs in $seconds s")
   if [[ $rc -ne 0 ]] || grep -qE 'ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer)|runtime error:|FUZZ_CHECK failed' "$log"; then
     failed+=("$h")
+    summary[-1]+=" (FAILED: stopped at the first finding)"
     echo "   FAILED (exit $rc):"
     grep -E 'FUZZ_CHECK failed|ERROR:|runtime error:|SUMMARY:|Test unit written' -A1 "$log" | head -20 | sed 's/^/   /'
   fi

@@ -2,6 +2,7 @@
 // place (every payload size a 1500-byte MTU allows, with and without IP options),
 // destination-unreachable errors (RFC 1812 4.3.2.3 quoting, 576-byte cap) and the token-bucket
 // rate limiter driven by fake time.
+#include "proto/checksum.h"
 #include "proto/icmp.h"
 
 #include <gtest/gtest.h>
@@ -513,6 +514,23 @@ TEST(IcmpRateLimiter, TimeGoingBackwardsEarnsNothing) {
   EXPECT_FALSE(rl.allow(1));
   EXPECT_FALSE(rl.allow(t));
   EXPECT_TRUE(rl.allow(t + 1000));
+}
+
+}  // namespace
+}  // namespace tuntcp::proto::icmp
+
+namespace tuntcp::proto::icmp {
+namespace {
+
+// Found by fuzzing: an all-zero request (identifier, sequence and data 0, checksum 0xf7ff)
+// made the RFC 1624 update produce 0x0000, which does not verify; the reply must carry 0xffff.
+TEST(IcmpEchoReply, AllZeroRequestGetsAReplyWhoseChecksumVerifies) {
+  auto d = wrap_ipv4(echo_request_msg(0, 0, 0, 0), ipproto::kIcmp);
+  ASSERT_EQ(load_be16(&d[20 + 2]), 0xf7ff);
+  const Ipv4View v = view_of(d);
+  const size_t len = make_echo_reply_in_place(d.data(), v, 1);
+  EXPECT_EQ(load_be16(&d[20 + 2]), 0xffff);
+  EXPECT_EQ(proto::csum::ones_sum(d.data() + 20, len - 20), 0xffff);
 }
 
 }  // namespace

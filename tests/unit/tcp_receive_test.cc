@@ -213,3 +213,46 @@ TEST_F(Receive, AppMayCloseFromOnData) {
 
 }  // namespace
 }  // namespace tuntcp::proto::tcp::testing
+
+namespace tuntcp::proto::tcp::testing {
+namespace {
+
+// Found by fuzzing: with window scaling, re-advertising a kept window rounded it up to the
+// scale unit on every ACK, so the right edge crept past the free space and the window never
+// reached zero while the application read nothing (RFC 7323 Appendix F).
+TEST_F(TcpTest, ScaledWindowClosesToZeroWhenTheApplicationDoesNotRead) {
+  Config c = base_config();
+  c.window_scaling = true;
+  c.recv_buffer = 20000;
+  make(c);
+  SegmentIn syn;
+  syn.hdr.src_port = kRemotePort;
+  syn.hdr.dst_port = kLocalPort;
+  syn.hdr.seq = Seq(kPeerIss);
+  syn.hdr.flags = F::SYN;
+  syn.hdr.window = 65535;
+  syn.hdr.opt = opts_syn(1460, 3);
+  conn->accept_syn(syn, Seq(kIss), now);
+  env.out.clear();
+  peer(F::ACK, kPeerIss + 1, kIss + 1);
+  env.consume_limit = 0;
+  uint32_t seq = kPeerIss + 1;
+  uint32_t last_win = 1;
+  for (int i = 0; i < 40 && last_win > 0; ++i) {
+    const uint32_t room = conn->rcv_wnd();
+    if (room == 0) break;
+    peer(F::ACK, seq, kIss + 1, bytes(std::min<uint32_t>(room, 1000)));
+    seq += std::min<uint32_t>(room, 1000);
+    advance(40 * kMs);  // the delayed ACK, if any
+    while (!env.out.empty()) {
+      last_win = env.out.back().h.window;
+      env.out.pop_front();
+    }
+  }
+  EXPECT_EQ(conn->readable(), 20000u);
+  EXPECT_EQ(last_win, 0u) << "the advertised window must close when the buffer is full";
+  EXPECT_EQ(conn->rcv_wnd(), 0u);
+}
+
+}  // namespace
+}  // namespace tuntcp::proto::tcp::testing
