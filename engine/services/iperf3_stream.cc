@@ -46,8 +46,14 @@ void StreamSession::post_stop(const std::shared_ptr<StreamSession>& st, TcpStack
   post(st, from, [](StreamSession& self, Socket& s) {
     if (!self.sends_) return;  // receivers count until the client's bytes are all in
     self.sending_ = false;
-    self.stopping_ = true;
-    self.fill(s);  // completes the current block, or reports at once if it is complete
+    // The rest of the current block is committed: counted now, sent as the window allows.
+    // Reporting must not wait for it: with --bidir the client stops reading this stream until
+    // it has the results.
+    self.tail_left_ = self.block_left_;
+    self.block_left_ = 0;
+    self.add(self.tail_left_, s.stack_now());
+    self.report(s);
+    self.fill(s);
   });
 }
 
@@ -86,8 +92,15 @@ void StreamSession::on_data(Socket& s, size_t n) {
 void StreamSession::on_writable(Socket& s) { fill(s); }
 
 void StreamSession::fill(Socket& s) {
-  // Sends block by block (the client's -l), so that stopping can end on a block boundary.
-  while (sending_ || (stopping_ && block_left_ > 0)) {
+  // After TEST_END: the already counted end of the last block.
+  while (tail_left_ > 0) {
+    const size_t want = static_cast<size_t>(std::min<uint64_t>(tail_left_, kBlock.size()));
+    const size_t n = s.send(std::span<const uint8_t>(kBlock.data(), want));
+    tail_left_ -= n;
+    if (n < want) return;  // send buffer full: on_writable continues
+  }
+  // Block by block (the client's -l), so that stopping can end on a block boundary.
+  while (sending_) {
     if (block_left_ == 0) block_left_ = block_len_;
     const size_t want = static_cast<size_t>(std::min<uint64_t>(block_left_, kBlock.size()));
     const size_t n = s.send(std::span<const uint8_t>(kBlock.data(), want));
@@ -95,21 +108,18 @@ void StreamSession::fill(Socket& s) {
     block_left_ -= n;
     if (n < want) return;  // send buffer full: on_writable continues
   }
-  if (stopping_) {
-    stopping_ = false;
-    add(0, s.stack_now());
-    report(s);
-  }
 }
 
 void StreamSession::on_peer_close(Socket& s) {
-  sending_ = stopping_ = false;
+  sending_ = false;
+  tail_left_ = 0;
   report(s);
   s.close();
 }
 
 void StreamSession::on_closed(Socket& s) {
-  sending_ = stopping_ = false;
+  sending_ = false;
+  tail_left_ = 0;
   report(s);
   open_ = false;
 }

@@ -44,9 +44,9 @@ class StreamSession {
   // TEST_START: results count from start_us + omit_us; a sending stream starts sending.
   static void post_start(const std::shared_ptr<StreamSession>& st, TcpStack& from,
                          uint64_t start_us, uint64_t omit_us, uint64_t block_len);
-  // TEST_END: a sending stream finishes the block it is in (the iperf3 client reads whole
-  // blocks of -l bytes with blocking reads: a partial last block would hang it), then stops
-  // and reports.
+  // TEST_END: a sending stream stops and reports at once, counting the rest of the block it is
+  // in, which it still sends (the iperf3 client reads whole blocks of -l bytes with blocking
+  // reads: a partial last block would hang it).
   static void post_stop(const std::shared_ptr<StreamSession>& st, TcpStack& from);
   // The client says it sent `bytes` on this stream: report once they are all in.
   static void post_expect(const std::shared_ptr<StreamSession>& st, TcpStack& from, uint64_t bytes);
@@ -86,9 +86,9 @@ class StreamSession {
   // Owned by the stream's worker.
   bool open_ = true;
   bool sending_ = false;
-  bool stopping_ = false;           // TEST_END came: complete the current block, then report
   uint64_t block_len_ = 128 * 1024;  // the client's -l
   uint64_t block_left_ = 0;          // bytes still to send to complete the current block
+  uint64_t tail_left_ = 0;           // after TEST_END: counted bytes of the last block unsent
   bool reported_ = false;
   bool omit_pending_ = false;
   uint64_t omit_end_us_ = 0;
