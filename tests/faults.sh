@@ -7,8 +7,8 @@
 # tests/integration/faults_test.sh and faults_cases.sh. Needs root.
 #
 #   tests/faults.sh [--full] [--mb N] [--cases LIST] [--offload off|on|both] [--kernel]
-#     (default)   the CI subset: every case at 20 MiB with --offload off, loss1 and corrupt also
-#                 with --offload on (what ctest -R integration.faults runs)
+#     (default)   every case at 20 MiB with --offload off, loss1 and corrupt also with
+#                 --offload on (ctest's integration.faults_* run all but loss10, reorder, combined)
 #     --full      every case with --offload off and on, 100 MiB, plus the kernel reference rows
 #     --mb N      MiB per transfer (time bounds scale with it)
 #     --cases     comma-separated subset of: loss1,loss10,delay,reorder,duplicate,corrupt,
@@ -21,7 +21,7 @@ cd "$(dirname "$0")/.."
 source tests/lib/deps.sh
 source tests/integration/faults_cases.sh
 
-full=0 mb= cases= offload= kernel=0
+full=0 mb='' cases='' offload='' kernel=0
 while [[ $# -gt 0 ]]; do
   case $1 in
     --full) full=1 ;;
@@ -29,7 +29,7 @@ while [[ $# -gt 0 ]]; do
     --cases) cases=$2; shift ;;
     --offload) offload=$2; shift ;;
     --kernel) kernel=1 ;;
-    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
     *) echo "tests/faults.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
   shift

@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034,SC2154  # a sourced library: it sets and reads its callers' variables
 # The cases of the fault matrix (sourced by faults_test.sh, faults_kernel.sh and tests/faults.sh):
 # for each, the --impair spec (netem's numbers from the "Robustness" issue), the time bound of one
 # 20 MiB transfer, and which impair_* counters must show that the impairment happened.

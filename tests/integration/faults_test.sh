@@ -97,6 +97,7 @@ TT_LOG=$server_log
 # The last FIN/ACKs cross the impaired link too: give them a few round trips and one RTO.
 sleep "$FC_SETTLE"
 k_retx=$(kernel_counter TcpRetransSegs)
+# shellcheck disable=SC2034  # read by faults_expect_checksums (faults_cases.sh)
 k_csum=$(kernel_counter TcpInCsumErrors)
 tt_stop
 tt_expect tcp_bytes_in -ge "$bytes"

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # The kernel's own TCP over the same impaired path tuntcp gets: two namespaces joined by
 # tuntcp-impair-relay (tests/tools/impair_relay.cc), which applies engine/impair's code in both
 # directions. Side A is 198.18.1.1 on device ra, side B 198.18.2.1 on rb; each routes the other's
@@ -5,7 +6,7 @@
 #
 # Use:  source relay_lib.sh; relay_setup SPEC SEED; ip netns exec "$RL_A" ...; relay_cleanup
 : "${RELAY:?set RELAY to the tuntcp-impair-relay binary}"
-RL_A= RL_B= RL_PID= RL_LOG=
+RL_A='' RL_B='' RL_PID='' RL_LOG=''
 RL_ADDR_A=198.18.1.1
 RL_ADDR_B=198.18.2.1
 
@@ -17,7 +18,7 @@ relay_cleanup() {
   RL_PID=
   [[ -n $RL_A ]] && ip netns del "$RL_A" 2>/dev/null || true
   [[ -n $RL_B ]] && ip netns del "$RL_B" 2>/dev/null || true
-  RL_A= RL_B=
+  RL_A='' RL_B=''
 }
 
 # relay_setup SPEC SEED [LOG]: namespaces, relay, addresses, routes; returns once both ends are up.
@@ -32,8 +33,7 @@ relay_setup() {
   ip netns exec "$RL_A" "$RELAY" --dev-a ra --netns-b "/run/netns/$RL_B" --dev-b rb \
     --impair "$spec" --impair-seed "$seed" >"$RL_LOG" 2>&1 &
   RL_PID=$!
-  local i
-  for i in $(seq 1 100); do
+  for _ in $(seq 1 100); do
     ip -n "$RL_B" link show rb >/dev/null 2>&1 && break
     kill -0 "$RL_PID" 2>/dev/null || { cat "$RL_LOG" >&2; return 1; }
     sleep 0.05
