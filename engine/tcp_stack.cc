@@ -197,6 +197,21 @@ void TcpStack::settle(Socket& s) {
   }
 }
 
+// Writes the IPv4 header in front of a TCP segment of `tcp_len` bytes already in buffer `id`
+// and queues the datagram: the one place this stack finishes and sends a packet.
+void TcpStack::send_ipv4(io::BufId id, uint32_t src, uint32_t dst, uint16_t ip_id, size_t tcp_len,
+                         const io::VnetHdr& v) {
+  proto::Ipv4Repr ip;
+  ip.src = src;
+  ip.dst = dst;
+  ip.protocol = proto::ipproto::kTcp;
+  ip.id = ip_id;
+  ip.payload_len = static_cast<uint16_t>(tcp_len);
+  proto::emit_ipv4(ip, io_.ip(id));
+  stats_.tcp_segments_out.add();
+  io_.transmit(id, static_cast<uint32_t>(proto::kIpv4MinHeader + tcp_len), v);
+}
+
 void TcpStack::emit(const Socket& s, const tcp::TcpRepr& h, std::span<const uint8_t> a,
                     std::span<const uint8_t> b) {
   const io::BufId id = io_.alloc_tx();
@@ -241,15 +256,7 @@ void TcpStack::emit(const Socket& s, const tcp::TcpRepr& h, std::span<const uint
     io_.release(id);
     return;
   }
-  proto::Ipv4Repr ip;
-  ip.src = src;
-  ip.dst = dst;
-  ip.protocol = proto::ipproto::kTcp;
-  ip.id = next_ip_id_++;
-  ip.payload_len = static_cast<uint16_t>(hl + payload);
-  proto::emit_ipv4(ip, p);
-  stats_.tcp_segments_out.add();
-  io_.transmit(id, static_cast<uint32_t>(total), v);
+  send_ipv4(id, src, dst, next_ip_id_++, hl + payload, v);
 }
 
 void TcpStack::send_stateless(const tcp::TcpRepr& h, uint32_t src, uint32_t dst) {
@@ -261,16 +268,8 @@ void TcpStack::send_stateless(const tcp::TcpRepr& h, uint32_t src, uint32_t dst)
     io_.release(id);
     return;
   }
-  proto::Ipv4Repr ip;
-  ip.src = src;
-  ip.dst = dst;
-  ip.protocol = proto::ipproto::kTcp;
-  ip.id = 0;
-  ip.payload_len = static_cast<uint16_t>(hl);
-  proto::emit_ipv4(ip, p);
-  stats_.tcp_segments_out.add();
   if (h.has(tcp::Flags::RST)) stats_.tcp_rst_sent.add();
-  io_.transmit(id, static_cast<uint32_t>(proto::kIpv4MinHeader + hl));
+  send_ipv4(id, src, dst, 0, hl, {});
 }
 
 void TcpStack::input(io::BufId buf, const proto::Ipv4View& ip, uint64_t now_us,

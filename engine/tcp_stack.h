@@ -87,6 +87,8 @@ class TcpStack {
   void send_cookie(const proto::tcp::SegmentIn& syn, const proto::Ipv4View& ip);
   bool accept_cookie(const proto::tcp::SegmentIn& ack, const proto::Ipv4View& ip,
                      const AppFactory& f);
+  void send_ipv4(io::BufId id, uint32_t src, uint32_t dst, uint16_t ip_id, size_t tcp_len,
+                 const io::VnetHdr& v);
   void send_stateless(const proto::tcp::TcpRepr& h, uint32_t src, uint32_t dst);
   Socket* create(const proto::FlowKey& key, std::unique_ptr<App> app, uint16_t listener_port);
   void destroy(Socket& s);
