@@ -60,7 +60,8 @@ struct Config {
   bool dsack = true;    // RFC 2883 D-SACK blocks for duplicate data (Linux tcp_dsack=1)
   uint64_t tlp_min_us = 10'000;  // lower bound of the probe timeout
 
-  uint32_t max_ooo_buffers = 32;  // packet buffers the reassembly queue may hold (<= 64)
+  // Out-of-order data is stored in the receive buffer; this bounds the holes tracked in it.
+  uint32_t max_ooo_ranges = 256;  // <= Reassembly::kCapacity
   uint32_t ts_offset = 0;         // added to our TSval clock (Linux randomizes it per connection)
 };
 

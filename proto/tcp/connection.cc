@@ -45,7 +45,7 @@ Connection::Connection(const Config& cfg, Env& env)
       send_ring_(cfg_.send_buffer),
       // The slack of one window-scale unit absorbs rounding the advertised window up.
       recv_ring_(cfg_.recv_buffer + (size_t{1} << choose_wscale(cfg_.recv_buffer))),
-      ooo_(cfg_.max_ooo_buffers),
+      ooo_(cfg_.max_ooo_ranges),
       our_wscale_(choose_wscale(cfg_.recv_buffer)),
       rtt_(cfg_.rto_initial_us, cfg_.rto_min_us, cfg_.rto_max_us),
       cubic_(cfg_.hystart),
@@ -54,7 +54,7 @@ Connection::Connection(const Config& cfg, Env& env)
       // leaves room for small ones (a full scoreboard holds back new data, like a full sndbuf).
       sb_(cfg_.send_buffer / 256 + 64) {}
 
-Connection::~Connection() { ooo_.clear(env_); }
+Connection::~Connection() = default;
 
 void Connection::set_state(State s) { state_ = s; }
 
@@ -152,7 +152,7 @@ void Connection::accept_cookie(const SegmentIn& ack, const CookieOptions& syn_op
 void Connection::finish(CloseReason why) {
   if (state_ == State::kClosed) return;
   set_state(State::kClosed);
-  ooo_.clear(env_);
+  ooo_.clear();
   sack_.clear();
   sb_.clear();
   rto_deadline_ = delack_deadline_ = persist_deadline_ = keepalive_deadline_ = linger_deadline_ = kNever;
@@ -175,7 +175,7 @@ void Connection::enter_time_wait() {
   // RFC 9293 3.10.7.4 "eighth": start the time-wait timer (2 MSL), turn off the others.
   linger_deadline_ = now_ + cfg_.time_wait_us;
   rto_deadline_ = persist_deadline_ = keepalive_deadline_ = kNever;
-  ooo_.clear(env_);
+  ooo_.clear();
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -192,7 +192,7 @@ class Connection {
   enum class RtxTimer : uint8_t { kRto, kTlp, kReo };
   RtxTimer rtx_timer() const { return rtx_timer_; }
   uint64_t rtx_deadline() const { return rto_deadline_; }
-  size_t ooo_held_buffers() const { return ooo_.size(); }
+  size_t ooo_ranges() const { return ooo_.size(); }
 
   // With Config::coalesce_acks: sends the ACK deferred during the last batch, if any. Returns
   // false when nothing was pending.
@@ -211,8 +211,9 @@ class Connection {
   void update_send_window(const TcpRepr& h);
   int64_t take_rtt_sample(const TcpRepr& h, Seq ack, int64_t seq_rtt_us);
   void note_duplicate(Seq seq, Seq end);
-  void process_text(Seq seq, std::span<const uint8_t> payload, uint32_t buffer, bool fin);
+  void process_text(Seq seq, std::span<const uint8_t> payload, bool fin);
   void deliver(std::span<const uint8_t> data);
+  void offer_readable();
   void process_fin();
   void apply_syn_options(const TcpRepr& syn);
   void established();

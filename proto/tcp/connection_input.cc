@@ -281,7 +281,7 @@ Disposition Connection::input_synchronized(const SegmentIn& seg) {
     fin = false;
     ack_now_ = true;  // data beyond the window was dropped: tell the sender where we are
   }
-  process_text(seq, payload, seg.buffer, fin);
+  process_text(seq, payload, fin);
   return Disposition::kKeep;
 }
 
@@ -384,16 +384,19 @@ bool Connection::process_ack(const SegmentIn& seg, uint32_t plen) {
   return true;
 }
 
-void Connection::process_text(Seq seq, std::span<const uint8_t> payload, uint32_t buffer, bool fin) {
+void Connection::process_text(Seq seq, std::span<const uint8_t> payload, bool fin) {
   if (payload.empty() && !fin) return;
   if (seq != rcv_nxt_) {
-    // Out of order (RFC 9293 3.10.7.4 "seventh"): keep the buffer, not a copy.
+    // Out of order (RFC 9293 3.10.7.4 "seventh"): copied to its place in the receive buffer,
+    // past the readable bytes (the window trim above guarantees it fits).
     ++stats_.ooo_segments;
-    if (!payload.empty() && buffer != kNoBuffer) {
+    if (!payload.empty()) {
+      uint32_t n = static_cast<uint32_t>(payload.size());
       // RFC 2883 4 / Linux tcp_data_queue_ofo(): data already queued is reported by D-SACK.
-      if (auto o = ooo_.overlap(seq, seq + static_cast<uint32_t>(payload.size())))
-        note_duplicate(o->left, o->right);
-      auto r = ooo_.insert(seq, payload, buffer, env_);
+      if (auto o = ooo_.overlap(seq, seq + n)) note_duplicate(o->left, o->right);
+      auto r = ooo_.insert(seq, n);
+      if (r == Reassembly::Insert::kStored)
+        recv_ring_.write_at(recv_ring_.size() + seq.since(rcv_nxt_), payload);
       if (r == Reassembly::Insert::kDuplicate) ++stats_.dup_segments;
       if (r != Reassembly::Insert::kNoRoom) sack_.on_segment(seq);
     }
@@ -406,25 +409,31 @@ void Connection::process_text(Seq seq, std::span<const uint8_t> payload, uint32_
     uint32_t n = static_cast<uint32_t>(payload.size());
     if (n > rcv_mss_) rcv_mss_ = std::min(n, eff_rcv_mss());
     rcv_nxt_ += n;
-    deliver(payload);
+    if (!filling_hole) {
+      deliver(payload);
+      if (state_ == State::kClosed) return;
+    } else {
+      recv_ring_.write(payload);  // into the hole, before the stored out-of-order bytes
+      stats_.bytes_in += n;
+    }
+  }
+  if (filling_hole) {
+    // The stored ranges that now join RCV.NXT become readable where they already lie.
+    while (!ooo_.empty() && ooo_.front().seq <= rcv_nxt_) {
+      const OooRange& e = ooo_.front();
+      if (e.end() > rcv_nxt_) {
+        uint32_t add = e.end().since(rcv_nxt_);
+        recv_ring_.commit(add);
+        rcv_nxt_ += add;
+        stats_.bytes_in += add;
+      }
+      ooo_.pop_front();
+    }
+    if (ooo_.empty()) recv_ring_.drop_unreadable();
+    offer_readable();
     if (state_ == State::kClosed) return;
   }
-  if (fin) {
-    process_fin();
-    return;
-  }
-  while (!ooo_.empty() && ooo_.front().seq <= rcv_nxt_) {
-    OooSegment e = ooo_.front();
-    if (e.end() > rcv_nxt_) {
-      uint32_t skip = rcv_nxt_.since(e.seq);
-      std::span<const uint8_t> d(e.data + skip, e.len - skip);
-      rcv_nxt_ += static_cast<uint32_t>(d.size());
-      deliver(d);
-      if (state_ == State::kClosed) return;
-    }
-    ooo_.pop_front(env_);
-  }
-  if (ooo_.fin() && *ooo_.fin() == rcv_nxt_) {
+  if (fin || (ooo_.fin() && *ooo_.fin() == rcv_nxt_)) {
     process_fin();
     return;
   }
@@ -468,7 +477,13 @@ void Connection::deliver(std::span<const uint8_t> data) {
     return;
   }
   recv_ring_.write(data);
+  offer_readable();
+}
+
+// Offers the buffered bytes (their first contiguous part) to the application.
+void Connection::offer_readable() {
   TwoSpans s = recv_ring_.peek(0, recv_ring_.size());
+  if (s.a.empty()) return;
   size_t used = std::min(env_.on_data(s.a), s.a.size());
   // What the application took is gone even if it closed the connection meanwhile.
   recv_ring_.consume(used);
@@ -479,7 +494,8 @@ void Connection::process_fin() {
   rcv_nxt_ += 1;
   fin_received_ = true;
   ack_now_ = true;
-  ooo_.clear(env_);
+  ooo_.clear();
+  recv_ring_.drop_unreadable();
   sack_.clear();
   delack_deadline_ = kNever;
   switch (state_) {

@@ -4,80 +4,67 @@
 
 namespace tuntcp::proto::tcp {
 
-Reassembly::Reassembly(size_t max_segments)
-    : max_(std::clamp<size_t>(max_segments, 1, kCapacity)) {}
+Reassembly::Reassembly(size_t max_ranges) : max_(std::clamp<size_t>(max_ranges, 1, kCapacity)) {}
 
 void Reassembly::erase(size_t i) {
-  held_ -= ents_[i].len;
+  bytes_ -= ents_[i].len;
   for (size_t j = i; j + 1 < n_; ++j) ents_[j] = ents_[j + 1];
   --n_;
 }
 
-Reassembly::Insert Reassembly::insert(Seq seq, std::span<const uint8_t> data, uint32_t buffer,
-                                      BufferOwner& owner) {
-  if (data.empty()) return Insert::kDuplicate;
+Reassembly::Insert Reassembly::insert(Seq seq, uint32_t len) {
+  if (len == 0) return Insert::kDuplicate;
   Seq s = seq;
-  Seq e = seq + static_cast<uint32_t>(data.size());
-  const uint8_t* d = data.data();
+  Seq e = seq + len;
   size_t i = 0;
-  while (i < n_ && ents_[i].end() <= s) ++i;
-  while (i < n_ && ents_[i].seq < e) {
-    const OooSegment& q = ents_[i];
-    if (q.seq <= s) {
-      if (q.end() >= e) return Insert::kDuplicate;
-      d += q.end().since(s);  // the head is already queued
-      s = q.end();
-      ++i;
-      continue;
+  while (i < n_ && ents_[i].end() < s) ++i;  // ranges entirely below, not even touching
+  // ents_[i..j) touch or overlap [s, e): they merge into one range.
+  size_t j = i;
+  while (j < n_ && ents_[j].seq <= e) ++j;
+  if (j - i == 1 && ents_[i].seq <= s && ents_[i].end() >= e) return Insert::kDuplicate;
+  if (j == i) {  // a new range at position i
+    if (n_ == max_) {
+      if (i == n_) return Insert::kNoRoom;
+      erase(n_ - 1);
     }
-    if (q.end() <= e) {  // the new segment covers this entry: replace it
-      owner.release(q.buffer);
-      erase(i);
-      continue;
-    }
-    e = q.seq;  // the tail is already queued
-    break;
+    for (size_t k = n_; k > i; --k) ents_[k] = ents_[k - 1];
+    ents_[i] = OooRange{s, len};
+    ++n_;
+    bytes_ += len;
+    return Insert::kStored;
   }
-  if (n_ == max_) {
-    if (i == n_) return Insert::kNoRoom;
-    owner.release(ents_[n_ - 1].buffer);
-    erase(n_ - 1);
+  Seq lo = seq_min(s, ents_[i].seq);
+  Seq hi = seq_max(e, ents_[j - 1].end());
+  for (size_t k = i; k < j; ++k) bytes_ -= ents_[k].len;
+  size_t gone = j - i - 1;
+  if (gone) {
+    for (size_t k = i + 1; k + gone < n_; ++k) ents_[k] = ents_[k + gone];
+    n_ -= gone;
   }
-  for (size_t j = n_; j > i; --j) ents_[j] = ents_[j - 1];
-  ents_[i] = OooSegment{s, e.since(s), d, buffer};
-  ++n_;
-  held_ += e.since(s);
-  owner.hold(buffer);
-  return Insert::kHeld;
+  ents_[i] = OooRange{lo, hi.since(lo)};
+  bytes_ += ents_[i].len;
+  return Insert::kStored;
 }
 
-void Reassembly::pop_front(BufferOwner& owner) {
-  if (n_ == 0) return;
-  owner.release(ents_[0].buffer);
-  erase(0);
+void Reassembly::pop_front() {
+  if (n_ != 0) erase(0);
 }
 
-void Reassembly::clear(BufferOwner& owner) {
-  for (size_t i = 0; i < n_; ++i) owner.release(ents_[i].buffer);
+void Reassembly::clear() {
   n_ = 0;
-  held_ = 0;
+  bytes_ = 0;
   fin_.reset();
 }
 
 std::optional<SackBlock> Reassembly::block_containing(Seq x) const {
-  for (size_t i = 0; i < n_; ++i) {
-    if (!seq_in(ents_[i].seq, x, ents_[i].end())) continue;
-    size_t lo = i, hi = i;
-    while (lo > 0 && ents_[lo - 1].end() == ents_[lo].seq) --lo;
-    while (hi + 1 < n_ && ents_[hi].end() == ents_[hi + 1].seq) ++hi;
-    return SackBlock{ents_[lo].seq, ents_[hi].end()};
-  }
+  for (size_t i = 0; i < n_; ++i)
+    if (seq_in(ents_[i].seq, x, ents_[i].end())) return SackBlock{ents_[i].seq, ents_[i].end()};
   return std::nullopt;
 }
 
 std::optional<SackBlock> Reassembly::overlap(Seq s, Seq e) const {
   for (size_t i = 0; i < n_; ++i) {
-    const OooSegment& q = ents_[i];
+    const OooRange& q = ents_[i];
     if (q.end() <= s) continue;
     if (q.seq >= e) break;
     return SackBlock{seq_max(s, q.seq), seq_min(e, q.end())};

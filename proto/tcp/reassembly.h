@@ -1,67 +1,65 @@
 // Out-of-order receive bookkeeping (RFC 9293 3.10.7.4 "seventh": segments beyond RCV.NXT are
-// held for later processing). A small fixed-capacity sorted array of non-overlapping ranges;
-// each range points into a packet buffer that is held (not copied) until delivered.
+// held for later processing). The bytes themselves are copied into the receive buffer at their
+// place in sequence space (the receive window guarantees they fit); this keeps only the sorted,
+// merged sequence ranges that are stored there. Its size therefore grows with the number of
+// holes, not with the number of segments, and out-of-order data never pins packet buffers.
 #pragma once
 
 #include <array>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
-#include <span>
 
-#include "proto/tcp/buffers.h"
 #include "proto/tcp/seq.h"
 #include "proto/tcp/wire.h"
 
 namespace tuntcp::proto::tcp {
 
-struct OooSegment {
+struct OooRange {
   Seq seq;
   uint32_t len = 0;
-  const uint8_t* data = nullptr;
-  uint32_t buffer = kNoBuffer;
   Seq end() const { return seq + len; }
 };
 
 class Reassembly {
  public:
-  static constexpr size_t kCapacity = 64;
+  static constexpr size_t kCapacity = 256;
   enum class Insert : uint8_t {
-    kHeld,       // stored (possibly trimmed), its buffer held
-    kDuplicate,  // every byte was already queued
-    kNoRoom,     // queue full and the segment is above everything queued: dropped
+    kStored,     // some of the bytes were new; the caller stores the segment in the buffer
+    kDuplicate,  // every byte was already stored
+    kNoRoom,     // as many ranges as allowed and the segment is above all of them: dropped
   };
 
-  explicit Reassembly(size_t max_segments);
+  explicit Reassembly(size_t max_ranges);
 
-  // Stores [seq, seq + data.size()) minus the parts already queued; data must be non-empty.
-  // Entries fully covered by the new segment are released and replaced. When full, the
-  // highest entry is evicted for a lower new one (Linux tcp_prune_ofo_queue drops from the top).
-  Insert insert(Seq seq, std::span<const uint8_t> data, uint32_t buffer, BufferOwner& owner);
+  // Records [seq, seq + len); len > 0. Ranges that touch or overlap merge. When the range limit
+  // is reached, the highest range is forgotten for a lower new one (Linux tcp_prune_ofo_queue
+  // drops from the top as well).
+  Insert insert(Seq seq, uint32_t len);
   // A FIN seen beyond RCV.NXT.
   void note_fin(Seq fin_seq) { fin_ = fin_seq; }
   std::optional<Seq> fin() const { return fin_; }
 
   bool empty() const { return n_ == 0; }
   size_t size() const { return n_; }
-  size_t held_bytes() const { return held_; }
-  const OooSegment& at(size_t i) const { return ents_[i]; }
-  const OooSegment& front() const { return ents_[0]; }
-  void pop_front(BufferOwner& owner);
-  void clear(BufferOwner& owner);
+  size_t stored_bytes() const { return bytes_; }
+  const OooRange& at(size_t i) const { return ents_[i]; }
+  const OooRange& front() const { return ents_[0]; }
+  void pop_front();
+  void clear();
 
-  // The first queued range overlapping [s, e), clipped to it (RFC 2883 D-SACK of queued data).
+  // The stored part of [s, e) that comes first, clipped to it (RFC 2883 D-SACK of queued data).
   std::optional<SackBlock> overlap(Seq s, Seq e) const;
-  // The maximal contiguous run of queued data that contains x, for SACK (RFC 2018 3).
+  // The stored range that contains x, for SACK (RFC 2018 3).
   std::optional<SackBlock> block_containing(Seq x) const;
 
  private:
   void erase(size_t i);
 
-  std::array<OooSegment, kCapacity> ents_{};
+  std::array<OooRange, kCapacity> ents_{};
   size_t max_;
   size_t n_ = 0;
-  size_t held_ = 0;
+  size_t bytes_ = 0;
   std::optional<Seq> fin_;
 };
 

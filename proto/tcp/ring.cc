@@ -15,7 +15,36 @@ size_t ByteRing::write(std::span<const uint8_t> data) {
   std::memcpy(buf_.get() + tail, data.data(), first);
   if (n > first) std::memcpy(buf_.get(), data.data() + first, n - first);
   len_ += n;
+  extent_ = std::max(extent_, len_);
   return n;
+}
+
+size_t ByteRing::write_at(size_t offset, std::span<const uint8_t> data) {
+  if (offset >= cap_) return 0;
+  size_t n = std::min(data.size(), cap_ - offset);
+  if (n == 0) return 0;
+  size_t pos = (head_ + offset) % cap_;
+  size_t first = std::min(n, cap_ - pos);
+  std::memcpy(buf_.get() + pos, data.data(), first);
+  if (n > first) std::memcpy(buf_.get(), data.data() + first, n - first);
+  extent_ = std::max(extent_, offset + n);
+  return n;
+}
+
+void ByteRing::commit(size_t n) {
+  len_ = std::min(cap_, len_ + n);
+  extent_ = std::max(extent_, len_);
+}
+
+void ByteRing::grow(size_t capacity) {
+  if (capacity <= cap_) return;
+  std::unique_ptr<uint8_t[]> nb(new uint8_t[capacity]);
+  size_t first = std::min(extent_, cap_ - head_);
+  if (first) std::memcpy(nb.get(), buf_.get() + head_, first);
+  if (extent_ > first) std::memcpy(nb.get() + first, buf_.get(), extent_ - first);
+  buf_ = std::move(nb);
+  cap_ = capacity;
+  head_ = 0;
 }
 
 TwoSpans ByteRing::peek(size_t offset, size_t len) const {
@@ -42,7 +71,8 @@ size_t ByteRing::consume(size_t n) {
   if (n == 0) return 0;
   head_ = (head_ + n) % cap_;
   len_ -= n;
-  if (len_ == 0) head_ = 0;
+  extent_ -= n;
+  if (extent_ == 0) head_ = 0;  // keep data contiguous when nothing is stored
   return n;
 }
 

@@ -91,7 +91,7 @@ TEST_F(Timers, RandomSegmentsNeverBreakInvariants) {
     c.sack = round % 3;
     c.window_scaling = round % 5;
     c.recv_buffer = 1000 + rng() % 70000;
-    c.max_ooo_buffers = 1 + rng() % 8;
+    c.max_ooo_ranges = 1 + rng() % 8;
     make(c);
     if (round % 2)
       establish_passive();
@@ -114,7 +114,7 @@ TEST_F(Timers, RandomSegmentsNeverBreakInvariants) {
         conn->read(buf, now);
       }
       advance(rng() % 300 * kMs);
-      ASSERT_LE(conn->ooo_held_buffers(), c.max_ooo_buffers);
+      ASSERT_LE(conn->ooo_ranges(), c.max_ooo_ranges);
       ASSERT_GE(conn->next_deadline(), now);
       env.out.clear();
       if (conn->state() == State::kClosed) break;
