@@ -115,7 +115,7 @@ void Connection::input_syn_sent(const SegmentIn& seg) {
   irs_ = h.seq;
   rcv_nxt_ = h.seq + 1;
   apply_syn_options(h);
-  rcv_adv_ = rcv_nxt_ + std::min<uint32_t>(cfg_.recv_buffer, 65535);
+  rcv_adv_ = rcv_nxt_ + std::min<uint32_t>(rcvbuf_, 65535);
   last_ack_sent_ = rcv_nxt_;
   snd_wnd_ = max_snd_wnd_ = h.window;  // RFC 7323 2.2: unscaled in a SYN
   snd_wl1_ = h.seq;
@@ -236,13 +236,15 @@ Disposition Connection::input_synchronized(const SegmentIn& seg) {
   // "fifth": ACK. RFC 9293: without ACK the segment is dropped.
   if (!h.has(Flags::ACK)) return Disposition::kKeep;
 
-  // RFC 7323 4.3 R3: TS.Recent follows the segment covering Last.ACK.sent.
+  if (!process_ack(seg, plen)) return Disposition::kKeep;
+  // RFC 7323 4.3 R3: TS.Recent follows the segment covering Last.ACK.sent. Only once the ACK
+  // passed the RFC 5961 5.2 check (Linux tcp_ack() -> tcp_replace_ts_recent()): a blind
+  // segment with a bad ACK must not plant a TSval that PAWS then holds against the real peer.
   if (ts_ok_ && h.opt.ts && static_cast<int32_t>(h.opt.ts->val - ts_recent_) >= 0 &&
       h.seq <= last_ack_sent_) {
     ts_recent_ = h.opt.ts->val;
     ts_recent_stamp_ = now_;
   }
-  if (!process_ack(seg, plen)) return Disposition::kKeep;
   if (state_ == State::kClosed) return Disposition::kKeep;
   ka_probes_ = 0;
   arm_keepalive();
@@ -281,6 +283,7 @@ Disposition Connection::input_synchronized(const SegmentIn& seg) {
     fin = false;
     ack_now_ = true;  // data beyond the window was dropped: tell the sender where we are
   }
+  if (!payload.empty() && seq == rcv_nxt_) rcv_rtt_measure(h, static_cast<uint32_t>(payload.size()));
   process_text(seq, payload, fin);
   return Disposition::kKeep;
 }
@@ -437,6 +440,7 @@ void Connection::process_text(Seq seq, std::span<const uint8_t> payload, bool fi
     process_fin();
     return;
   }
+  rcv_space_adjust();
   if (filling_hole) {
     ack_now_ = true;  // RFC 5681 4.2: ACK at once when a gap is (partly) filled
   } else if (rcv_nxt_.since(last_ack_sent_) > rcv_mss_) {

@@ -10,8 +10,8 @@
 #   rst-outwindow: dropped without an answer, the connection lives on;
 #   1500 x rst-inwindow: the challenge ACKs stop at the limit (RFC 5961 7: 1000 per second and
 #     connection, proto/tcp/config.h challenge_ack_limit, the Linux default);
-#   ts-badack (only with TT_BLIND_TS=1: tuntcp fails it today, see below): data-badack with a
-#     TSval far ahead must not become TS.Recent, or PAWS drops the real client's segments;
+#   ts-badack: data-badack with a TSval far ahead must not become TS.Recent, or PAWS drops the
+#     real client's segments (TS.Recent is updated only after the ACK check, as in Linux);
 #   rst-exact (the control, which proves the probe's sequence numbers are the real ones): the
 #     connection is reset, the client sees ECONNRESET before the end of its transfer.
 # Every injected datagram goes out on the TUN inside the test's own namespace.
@@ -78,13 +78,9 @@ for kind in rst-inwindow syn-inwindow data-badack data-oldack; do
 done
 survives rst-outwindow "$COUNT" 0 0
 survives rst-inwindow 1500 1000 1000
-# Known bug, off by default so the rest stays a regression test: tuntcp updates TS.Recent (RFC
-# 7323 R3) before the RFC 5961 5.2 ACK check drops the segment, so one spoofed segment at
-# RCV.NXT with any bad ACK and a TSval far ahead makes PAWS drop every later segment of the
-# client: the connection stalls. Run with TT_BLIND_TS=1 (and make it unconditional once fixed).
-if [[ ${TT_BLIND_TS:-0} == 1 ]]; then
-  survives ts-badack "$COUNT" 1 "$COUNT"
-fi
+# A spoofed segment at RCV.NXT with a bad ACK and a TSval far ahead: before the fix TS.Recent
+# took its TSval and PAWS then dropped every later segment of the client (a stall).
+survives ts-badack "$COUNT" 1 "$COUNT"
 
 attack rst-exact 1
 out=$TT_DIR/probe-rst-exact-1

@@ -74,6 +74,20 @@ TEST_F(Options, PawsDropsOldTimestampAndAcks) {
   EXPECT_EQ(a.h.opt.ts->ecr, peer_ts + 10);
 }
 
+// RFC 5961 5.2 before RFC 7323 4.3: a blind segment at RCV.NXT with an unacceptable ACK gets a
+// challenge ACK and is dropped whole; its TSval must not become TS.Recent, or PAWS would then
+// drop every segment of the real peer (found by tests/integration/blind_attack_test.sh).
+TEST_F(Options, SegmentWithBadAckDoesNotUpdateTsRecent) {
+  establish_full();
+  peer(F::ACK, P, S + (1u << 30), "evil", 512, opts_ts(peer_ts + (1u << 30), our_ts()));
+  Sent c = expect(F::ACK, S, P);  // the challenge ACK echoes the old TS.Recent
+  EXPECT_EQ(c.h.opt.ts->ecr, peer_ts);
+  EXPECT_EQ(env.received, "");
+  peer(F::ACK, P, S, "good", 512, ts_opt());
+  EXPECT_EQ(env.received, "good");
+  EXPECT_EQ(conn->stats().paws_drops, 0u);
+}
+
 TEST_F(Options, PawsDoesNotApplyToRst) {
   establish_full();
   peer(F::RST, P, 0, {}, 0, opts_ts(1, 0));
