@@ -63,7 +63,7 @@ Engine::Engine(const Options& opts) : opts_(opts) {
     // Worker w writes on queue w % queues: with equal counts, each worker has its own queue,
     // and the kernel's flow table steers its flows' packets back to that queue's reader.
     workers_.push_back(std::make_unique<Worker>(w, tun_->queue_fd(w % opts_.queues), *pool_,
-                                                opts_.queues + w, opts_, secret, conn_count_));
+                                                opts_.queues + w, opts_, secret, limits_));
   }
   std::vector<WorkerInbox*> inboxes;
   for (auto& w : workers_) inboxes.push_back(&w->inbox());

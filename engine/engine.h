@@ -63,7 +63,7 @@ class Engine {
   std::vector<std::thread> reader_threads_, worker_threads_;
   std::vector<clockid_t> reader_clocks_, worker_clocks_;
   bool stopped_ = false;
-  std::atomic<uint32_t> conn_count_{0};  // TCP connections alive in all workers
+  SharedLimits limits_;  // connections and buffer memory of all workers
 };
 
 }  // namespace tuntcp::engine

@@ -155,13 +155,25 @@ std::optional<Options> parse_options(int argc, char** argv, int& exit_code) {
                  "dropping them (Linux tcp_syncookies=1); always: every SYN; off: drop them")
       ->capture_default_str()->check(CLI::IsMember({"on", "off", "always"}));
   app.add_option("--max-memory", o.max_memory_mb,
-                 "cap in MiB on the connection buffers (--rcvbuf + --sndbuf each) summed over all "
-                 "connections; a SYN beyond it gets RST (0 = no cap)")
+                 "cap in MiB on the connection buffers summed over all connections: each reserves "
+                 "--rcvbuf + --sndbuf when it opens (a SYN beyond the cap gets RST) and auto-tuning "
+                 "grows buffers only within the cap (0 = no cap)")
       ->capture_default_str()->check(CLI::Range(uint64_t{0}, uint64_t{1} << 30));
-  app.add_option("--rcvbuf", o.rcvbuf, "per-connection receive buffer in bytes (bounds the window)")
+  app.add_option("--rcvbuf", o.rcvbuf,
+                 "per-connection receive buffer in bytes at the start (bounds the window)")
       ->capture_default_str()->check(CLI::Range(4096u, 1u << 30));
-  app.add_option("--sndbuf", o.sndbuf, "per-connection send buffer in bytes")
+  app.add_option("--sndbuf", o.sndbuf, "per-connection send buffer in bytes at the start")
       ->capture_default_str()->check(CLI::Range(4096u, 1u << 30));
+  app.add_option("--rcvbuf-max", o.rcvbuf_max,
+                 "receive-buffer auto-tuning limit: the buffer and window grow while the sender "
+                 "needs more per round trip (Linux tcp_rcv_space_adjust, tcp_rmem[2]); 0 or not "
+                 "above --rcvbuf: fixed")
+      ->capture_default_str()->check(CLI::Range(0u, 1u << 30));
+  app.add_option("--sndbuf-max", o.sndbuf_max,
+                 "send-buffer auto-tuning limit: the buffer grows while it, not the congestion "
+                 "or peer window, limits the data in flight (Linux tcp_sndbuf_expand, "
+                 "tcp_wmem[2]); 0 or not above --sndbuf: fixed")
+      ->capture_default_str()->check(CLI::Range(0u, 1u << 30));
   app.add_option("--cc", o.cc, "congestion control: cubic (RFC 9438, with HyStart) or newreno (RFC 5681/6582)")
       ->capture_default_str()->check(CLI::IsMember({"cubic", "newreno"}));
   std::string ack_coalesce = "on";

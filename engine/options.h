@@ -56,9 +56,12 @@ struct Options {
   uint32_t backlog = 4096;           // SYN-RECEIVED connections per listener per worker
   // SYN cookies (RFC 4987) when the backlog is full (on), for every SYN (always), or never.
   SynCookieMode syncookies = SynCookieMode::kOn;
-  uint64_t max_memory_mb = 0;        // rcvbuf + sndbuf summed over all connections; 0 = no cap
+  uint64_t max_memory_mb = 0;        // connection buffers summed, grown ones included; 0 = no cap
   uint32_t rcvbuf = 256 * 1024;      // per-connection receive buffer (bytes)
   uint32_t sndbuf = 256 * 1024;      // per-connection send buffer (bytes)
+  // Auto-tuning limits (Linux tcp_rmem[2] / tcp_wmem[2]); 0 or <= the start: fixed buffers.
+  uint32_t rcvbuf_max = 6 * 1024 * 1024;
+  uint32_t sndbuf_max = 4 * 1024 * 1024;
   bool nodelay = false;              // disable Nagle
   bool ack_coalesce = true;          // one ACK per batch for in-order data
   std::string cc = "cubic";          // congestion control: cubic or newreno

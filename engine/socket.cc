@@ -72,6 +72,14 @@ void Socket::notify_state() {
   if (app_) app_->on_state(*this, from, now_state);
 }
 
+bool Socket::grow_buffer(size_t bytes) {
+  if (!stack_.grow_buffer(bytes)) return false;
+  grown_ += bytes;
+  return true;
+}
+
+uint64_t Socket::buffer_bytes() const { return stack_.conn_reservation() + grown_; }
+
 void Socket::on_closed(CloseReason reason) {
   if (closed_seen) return;
   closed_seen = true;

@@ -45,6 +45,8 @@ class Socket final : public proto::tcp::Env, public TimerNode {
   bool embryonic = false;
   bool ack_pending = false;  // listed in TcpStack::ack_pending_  // counted in its listener's backlog (SYN-RECEIVED)
   bool closed_seen = false;
+  // What this connection takes of --max-memory: its starting buffers plus what they grew by.
+  uint64_t buffer_bytes() const;
 
  private:
   // proto::tcp::Env
@@ -57,6 +59,7 @@ class Socket final : public proto::tcp::Env, public TimerNode {
   void on_writable() override;
   void on_peer_closed() override;
   void on_closed(proto::tcp::CloseReason reason) override;
+  bool grow_buffer(size_t bytes) override;
 
   TcpStack& stack_;
   uint32_t slot_;
@@ -64,6 +67,7 @@ class Socket final : public proto::tcp::Env, public TimerNode {
   std::unique_ptr<App> app_;
   uint16_t listener_port_;  // 0 for connections we opened
   proto::tcp::State seen_state_ = proto::tcp::State::kClosed;
+  uint64_t grown_ = 0;  // bytes auto-tuning added to the buffers
   proto::tcp::Connection conn_;
 };
 

@@ -53,7 +53,7 @@ class Counter {
   X(tcp_closed_normal) X(tcp_closed_reset) X(tcp_closed_timeout) X(tcp_closed_aborted) \
   X(tcp_conns_open)         /* gauge: connection objects alive (TIME-WAIT included) */ \
   X(tcp_retransmits) X(tcp_fast_retransmits) X(tcp_timeouts)                        \
-  X(tcp_ooo_segments) X(tcp_dup_segments) X(tcp_challenge_acks)                     \
+  X(tcp_ooo_segments) X(tcp_dup_segments) X(tcp_challenge_acks) X(tcp_buffer_grows)  \
   X(tcp_sack_recoveries) X(tcp_tlp_probes) X(tcp_spurious_retransmits) X(tcp_dsacks_received) \
   X(tcp_rst_sent) X(tcp_refused) /* RST for segments to closed ports */            \
   X(tcp_refused_max_conns) X(tcp_syn_backlog_drops)                                \

@@ -19,25 +19,17 @@ namespace {
 constexpr uint32_t kEphemeralLo = 32768;
 constexpr uint32_t kEphemeralHi = 60999;
 
-// How many connections --max-memory allows: each reserves its receive and send buffers
-// (allocated whole when it is created).
-uint32_t memory_conn_limit(const Options& o) {
-  if (o.max_memory_mb == 0) return UINT32_MAX;
-  const uint64_t per_conn = uint64_t{o.rcvbuf} + o.sndbuf;
-  return static_cast<uint32_t>(std::min<uint64_t>((o.max_memory_mb << 20) / per_conn, UINT32_MAX));
-}
 }  // namespace
 
 TcpStack::TcpStack(uint32_t worker, const Options& opts, PacketIo& io, WorkerStats& stats,
-                   const tcp::SipKey& isn_secret, std::atomic<uint32_t>& conn_count,
-                   uint64_t now_us)
+                   const tcp::SipKey& isn_secret, SharedLimits& limits, uint64_t now_us)
     : worker_(worker), opts_(opts), io_(io), stats_(stats), isn_(isn_secret), cookies_(isn_secret),
-      memory_conn_limit_(memory_conn_limit(opts)), now_(now_us),
+      memory_cap_(opts.max_memory_mb << 20), now_(now_us),
       // Flows are hashed, so any one worker may end up holding all of them.
       table_(opts.max_connections),
       wheel_(now_us), listeners_(65536), embryonic_(65536),
       next_ip_id_(static_cast<uint16_t>(worker * 7919 + 1)),
-      conn_count_(conn_count) {
+      limits_(limits) {
   to_destroy_.reserve(64);
 }
 
@@ -50,12 +42,21 @@ TcpStack::~TcpStack() {
 }
 
 bool TcpStack::take_connection_slot() {
-  // One atomic per connection set-up (never per packet).
-  const uint32_t limit = std::min(opts_.max_connections, memory_conn_limit_);
-  uint32_t n = conn_count_.load(std::memory_order_relaxed);
+  // A few atomics per connection set-up (never per packet).
+  uint32_t n = limits_.connections.load(std::memory_order_relaxed);
   do {
-    if (n >= limit) return false;
-  } while (!conn_count_.compare_exchange_weak(n, n + 1, std::memory_order_relaxed));
+    if (n >= opts_.max_connections) return false;
+  } while (!limits_.connections.compare_exchange_weak(n, n + 1, std::memory_order_relaxed));
+  if (reserve_memory(uint64_t{opts_.rcvbuf} + opts_.sndbuf)) return true;
+  limits_.connections.fetch_sub(1, std::memory_order_relaxed);
+  return false;
+}
+
+bool TcpStack::reserve_memory(uint64_t bytes) {
+  uint64_t used = limits_.buffer_bytes.load(std::memory_order_relaxed);
+  do {
+    if (memory_cap_ != 0 && used + bytes > memory_cap_) return false;
+  } while (!limits_.buffer_bytes.compare_exchange_weak(used, used + bytes, std::memory_order_relaxed));
   return true;
 }
 
@@ -80,6 +81,8 @@ tcp::Config TcpStack::config_for(const proto::FlowKey& key) const {
   c.mss = static_cast<uint16_t>(std::min<uint32_t>(opts_.mtu - 40, 65495));
   c.recv_buffer = opts_.rcvbuf;
   c.send_buffer = opts_.sndbuf;
+  c.recv_buffer_max = opts_.rcvbuf_max;
+  c.send_buffer_max = opts_.sndbuf_max;
   c.nodelay = opts_.nodelay;
   c.rto_min_us = opts_.min_rto_ms * 1000;
   c.time_wait_us = static_cast<uint64_t>(opts_.time_wait * 1e6);
@@ -112,7 +115,8 @@ Socket* TcpStack::create(const proto::FlowKey& key, std::unique_ptr<App> app, ui
   }
   if (!table_.insert(key, slot)) {
     free_slots_.push_back(slot);
-    conn_count_.fetch_sub(1, std::memory_order_relaxed);
+    limits_.connections.fetch_sub(1, std::memory_order_relaxed);
+    limits_.buffer_bytes.fetch_sub(uint64_t{opts_.rcvbuf} + opts_.sndbuf, std::memory_order_relaxed);
     return nullptr;
   }
   slots_[slot] = std::make_unique<Socket>(*this, slot, key, config_for(key), std::move(app), listener_port);
@@ -142,10 +146,12 @@ void TcpStack::destroy(Socket& s) {
   }
   table_.erase(s.key());
   const uint32_t slot = s.slot();
+  const uint64_t buffers = s.buffer_bytes();
   slots_[slot].reset();
   free_slots_.push_back(slot);
   stats_.tcp_conns_open.sub();
-  conn_count_.fetch_sub(1, std::memory_order_relaxed);
+  limits_.connections.fetch_sub(1, std::memory_order_relaxed);
+  limits_.buffer_bytes.fetch_sub(buffers, std::memory_order_relaxed);
 }
 
 void TcpStack::add_conn_stats(const tcp::Stats& st) {
@@ -154,6 +160,7 @@ void TcpStack::add_conn_stats(const tcp::Stats& st) {
   stats_.tcp_timeouts.add(st.timeouts);
   stats_.tcp_ooo_segments.add(st.ooo_segments);
   stats_.tcp_dup_segments.add(st.dup_segments);
+  stats_.tcp_buffer_grows.add(st.buffer_grows);
   stats_.tcp_challenge_acks.add(st.challenge_acks);
   stats_.tcp_bytes_in.add(st.bytes_in);
   stats_.tcp_bytes_out.add(st.bytes_out);
@@ -353,8 +360,11 @@ void TcpStack::handle_no_connection(const tcp::TcpRepr& h, const tcp::SegmentIn&
 }
 
 bool TcpStack::admit(const tcp::TcpRepr& h, const proto::Ipv4View& ip, size_t payload_len) {
-  const uint32_t n = conn_count_.load(std::memory_order_relaxed);
-  if (n < opts_.max_connections && n < memory_conn_limit_) return true;
+  const uint32_t n = limits_.connections.load(std::memory_order_relaxed);
+  const uint64_t per_conn = uint64_t{opts_.rcvbuf} + opts_.sndbuf;
+  const bool memory_ok =
+      memory_cap_ == 0 || limits_.buffer_bytes.load(std::memory_order_relaxed) + per_conn <= memory_cap_;
+  if (n < opts_.max_connections && memory_ok) return true;
   // Refuse cleanly (the client sees ECONNREFUSED at once) rather than let it time out.
   if (n >= opts_.max_connections) {
     stats_.tcp_refused_max_conns.add();

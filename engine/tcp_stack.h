@@ -15,6 +15,7 @@
 #include "engine/handoff.h"
 #include "engine/options.h"
 #include "engine/packet_io.h"
+#include "engine/shared_limits.h"
 #include "engine/socket.h"
 #include "engine/stats.h"
 #include "engine/timer_wheel.h"
@@ -26,11 +27,15 @@ namespace tuntcp::engine {
 
 class TcpStack {
  public:
-  // `conn_count` is shared by every worker's stack: --max-connections holds for the process.
+  // `limits` is shared by every worker's stack: --max-connections and --max-memory hold for
+  // the process.
   TcpStack(uint32_t worker, const Options& opts, PacketIo& io, WorkerStats& stats,
-           const proto::tcp::SipKey& isn_secret, std::atomic<uint32_t>& conn_count,
-           uint64_t now_us);
+           const proto::tcp::SipKey& isn_secret, SharedLimits& limits, uint64_t now_us);
   ~TcpStack();
+  // Buffer auto-tuning of one connection wants `bytes` more (Socket::grow_buffer).
+  bool grow_buffer(uint64_t bytes) { return reserve_memory(bytes); }
+  // What every connection reserves of --max-memory when it is created.
+  uint64_t conn_reservation() const { return uint64_t{opts_.rcvbuf} + opts_.sndbuf; }
 
   void listen(uint16_t port, AppFactory factory);
   // Opens a connection to remote:port from a local port whose flow hash maps to this worker.
@@ -106,8 +111,9 @@ class TcpStack {
   // attacker has no cookies to guess at. With --syncookies always they are checked anyway.
   uint64_t last_cookie_us_ = 0;
   bool cookie_sent_ = false;
-  // --max-memory as a connection count: every connection reserves --rcvbuf + --sndbuf.
-  uint32_t memory_conn_limit_;
+  // --max-memory in bytes (0: no cap): every connection reserves --rcvbuf + --sndbuf when it
+  // is created and asks for what auto-tuning adds (grow_buffer).
+  uint64_t memory_cap_;
   uint64_t now_;
   ConnTable table_;
   TimerWheel wheel_;
@@ -118,9 +124,11 @@ class TcpStack {
   std::vector<Socket*> to_destroy_;
   std::vector<Socket*> ack_pending_;  // sockets with a deferred ACK in this batch
   uint16_t next_ip_id_;
-  std::atomic<uint32_t>& conn_count_;
-  // Takes one connection from the process-wide budget; false when --max-connections is reached.
+  SharedLimits& limits_;
+  // Takes one connection and its starting buffers from the process-wide budgets; false when
+  // --max-connections or --max-memory is reached.
   bool take_connection_slot();
+  bool reserve_memory(uint64_t bytes);
   Poster poster_;
 };
 

@@ -39,8 +39,8 @@ constexpr uint64_t kMaxSleepUs = 100000;
 
 Worker::Worker(uint32_t index, int tun_fd, io::BufferPool& pool, uint32_t partition,
                const Options& opts, const proto::tcp::SipKey& isn_secret,
-               std::atomic<uint32_t>& conn_count)
-    : index_(index), opts_(opts), isn_secret_(isn_secret), conn_count_(conn_count),
+               SharedLimits& limits)
+    : index_(index), opts_(opts), isn_secret_(isn_secret), limits_(limits),
       io_(index, tun_fd, pool, partition, opts.ring_entries, opts.vnet_hdr_len(), stats_),
       icmp_errors_(opts.icmp_rate, opts.icmp_burst),
       next_ip_id_(static_cast<uint16_t>(index * 7919)) {}
@@ -157,7 +157,7 @@ void Worker::run() {
   if (!ring.register_region(io_.pool().region(), io_.pool().region_bytes()))
     log_debug("worker %u: buffer registration refused, using plain writes", index_);
   io_.attach(&ring);
-  tcp_ = std::make_unique<TcpStack>(index_, opts_, io_, stats_, isn_secret_, conn_count_,
+  tcp_ = std::make_unique<TcpStack>(index_, opts_, io_, stats_, isn_secret_, limits_,
                                     monotonic_us());
   tcp_->set_poster([this](uint32_t w, Command c) { directory_.at(w)->post(std::move(c)); });
   std::string err;

@@ -12,6 +12,7 @@
 #include "engine/handoff.h"
 #include "engine/options.h"
 #include "engine/packet_io.h"
+#include "engine/shared_limits.h"
 #include "engine/stats.h"
 #include "io/buffer_pool.h"
 #include "proto/icmp.h"
@@ -26,7 +27,7 @@ class Worker {
  public:
   Worker(uint32_t index, int tun_fd, io::BufferPool& pool, uint32_t partition,
          const Options& opts, const proto::tcp::SipKey& isn_secret,
-         std::atomic<uint32_t>& conn_count);
+         SharedLimits& limits);
   ~Worker();
 
   WorkerInbox& inbox() { return inbox_; }
@@ -65,7 +66,7 @@ class Worker {
   uint32_t index_;
   const Options& opts_;
   proto::tcp::SipKey isn_secret_;
-  std::atomic<uint32_t>& conn_count_;
+  SharedLimits& limits_;
   WorkerStats stats_;
   PacketIo io_;
   WorkerInbox inbox_;

@@ -21,8 +21,13 @@ struct Config {
   // Largest payload of one emitted segment when the engine can segment (TSO: the kernel cuts a
   // super-segment into MSS-sized ones). 0 = one MSS. Rounded down to a multiple of the MSS.
   uint32_t tso_max = 0;
+  // Receive and send buffers: the starting sizes. With a larger *_max the connection grows them
+  // while the peer (receive) or the congestion window (send) needs more, as Linux's
+  // tcp_rcv_space_adjust() and tcp_sndbuf_expand() do; 0 or <= the start keeps them fixed.
   uint32_t recv_buffer = 256 * 1024;
   uint32_t send_buffer = 256 * 1024;
+  uint32_t recv_buffer_max = 0;
+  uint32_t send_buffer_max = 0;
 
   bool window_scaling = true;  // RFC 7323 2
   bool timestamps = true;      // RFC 7323 3

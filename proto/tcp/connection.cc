@@ -32,6 +32,8 @@ uint8_t choose_wscale(uint32_t buffer) {
 Config sanitize(Config c) {
   c.recv_buffer = std::max<uint32_t>(c.recv_buffer, 1);
   c.send_buffer = std::max<uint32_t>(c.send_buffer, 1);
+  c.recv_buffer_max = std::max(c.recv_buffer_max, c.recv_buffer);
+  c.send_buffer_max = std::max(c.send_buffer_max, c.send_buffer);
   c.mss = std::max<uint16_t>(c.mss, 64);
   c.rto_min_us = std::max<uint64_t>(c.rto_min_us, 1000);
   c.rto_max_us = std::max(c.rto_max_us, c.rto_min_us);
@@ -43,10 +45,12 @@ Connection::Connection(const Config& cfg, Env& env)
     : cfg_(sanitize(cfg)),
       env_(env),
       send_ring_(cfg_.send_buffer),
-      // The slack of one window-scale unit absorbs rounding the advertised window up.
-      recv_ring_(cfg_.recv_buffer + (size_t{1} << choose_wscale(cfg_.recv_buffer))),
+      // The slack of one window-scale unit absorbs rounding the advertised window up. The
+      // scale covers the largest the buffer may grow to.
+      recv_ring_(cfg_.recv_buffer + (size_t{1} << choose_wscale(cfg_.recv_buffer_max))),
+      rcvbuf_(cfg_.recv_buffer),
       ooo_(cfg_.max_ooo_ranges),
-      our_wscale_(choose_wscale(cfg_.recv_buffer)),
+      our_wscale_(choose_wscale(cfg_.recv_buffer_max)),
       rtt_(cfg_.rto_initial_us, cfg_.rto_min_us, cfg_.rto_max_us),
       cubic_(cfg_.hystart),
       cc_(cfg_.cc == CcAlgo::kNewReno ? static_cast<CongestionControl*>(&newreno_) : &cubic_),
@@ -108,7 +112,7 @@ TcpRepr Connection::cookie_syn_ack(const Config& config, const TcpRepr& syn, Seq
     std::optional<uint8_t> ws;
     if (c.window_scaling && syn.opt.wscale) ws = std::min<uint8_t>(*syn.opt.wscale, 14);
     const bool sack = c.sack && syn.opt.sack_permitted;
-    if (ws) h.opt.wscale = choose_wscale(c.recv_buffer);
+    if (ws) h.opt.wscale = choose_wscale(c.recv_buffer_max);
     h.opt.sack_permitted = sack;
     const uint32_t ts_now = static_cast<uint32_t>(now_us / 1000) + c.ts_offset;  // as ts_now()
     h.opt.ts = Timestamps{cookie_tsval(ts_now, ws, sack), syn.opt.ts->val};
@@ -137,7 +141,7 @@ void Connection::accept_cookie(const SegmentIn& ack, const CookieOptions& syn_op
   // handshake (Linux: snt_synack = 0 for a cookie request).
   rtt_timing_ = false;
   // What the SYN-ACK advertised (unscaled, RFC 7323 2.2) and acknowledged.
-  rcv_adv_ = rcv_nxt_ + std::min<uint32_t>(cfg_.recv_buffer, 65535);
+  rcv_adv_ = rcv_nxt_ + std::min<uint32_t>(rcvbuf_, 65535);
   last_ack_sent_ = rcv_nxt_;
   // RFC 9293 3.10.7.4 "fifth" in SYN-RECEIVED: the ACK acknowledges our SYN.
   snd_una_ = h.ack;
@@ -203,13 +207,19 @@ size_t Connection::send(std::span<const uint8_t> data, uint64_t now_us) {
 size_t Connection::read(std::span<uint8_t> out, uint64_t now_us) {
   now_ = std::max(now_, now_us);
   size_t n = recv_ring_.read(out);
-  if (n) maybe_window_update();
+  if (n) {
+    rcv_space_adjust();
+    maybe_window_update();
+  }
   return n;
 }
 
 void Connection::consume(size_t n, uint64_t now_us) {
   now_ = std::max(now_, now_us);
-  if (recv_ring_.consume(n)) maybe_window_update();
+  if (recv_ring_.consume(n)) {
+    rcv_space_adjust();
+    maybe_window_update();
+  }
 }
 
 // Linux tcp_cleanup_rbuf(): after the application reads, send a window update at once if the
@@ -218,9 +228,9 @@ void Connection::maybe_window_update() {
   if (state_ != State::kEstablished && state_ != State::kFinWait1 && state_ != State::kFinWait2)
     return;
   uint32_t cur = rcv_wnd();
-  if (uint64_t{2} * cur > cfg_.recv_buffer) return;
+  if (uint64_t{2} * cur > rcvbuf_) return;
   uint32_t free = std::min(recv_free(), 65535u << rcv_wscale_);
-  uint32_t thresh = std::min(cfg_.recv_buffer / 2, eff_rcv_mss());
+  uint32_t thresh = std::min(rcvbuf_ / 2, eff_rcv_mss());
   if (free < cur + thresh) return;
   if (free >= 2 * uint64_t{cur}) {
     ack_now_ = true;

@@ -63,6 +63,7 @@ struct Stats {
   uint64_t timeouts = 0;
   uint64_t ooo_segments = 0;
   uint64_t dup_segments = 0;
+  uint64_t buffer_grows = 0;  // auto-tuning enlarged the receive or send buffer
   uint64_t challenge_acks = 0;
   uint64_t paws_drops = 0;
   uint64_t rst_sent = 0;
@@ -98,6 +99,12 @@ class Env : public BufferOwner {
   virtual void on_writable() {}     // send space freed after a short send()
   virtual void on_peer_closed() {}  // FIN received: no more data will arrive (half-close)
   virtual void on_closed(CloseReason reason) { (void)reason; }
+  // Buffer auto-tuning asks before it grows a buffer by `bytes` (the engine's memory cap);
+  // false keeps the buffer as it is.
+  virtual bool grow_buffer(size_t bytes) {
+    (void)bytes;
+    return true;
+  }
 };
 
 struct SegmentIn {
@@ -160,6 +167,10 @@ class Connection {
   const Stats& stats() const { return stats_; }
   const Config& config() const { return cfg_; }
   size_t send_space() const { return send_ring_.free(); }
+  // The buffer sizes now (they grow with auto-tuning).
+  uint32_t recv_buffer() const { return rcvbuf_; }
+  size_t send_buffer() const { return send_ring_.capacity(); }
+  uint64_t rcv_rtt_us() const { return rcv_rtt_x8_ >> 3; }
   size_t send_queued() const { return send_ring_.size(); }
   size_t readable() const { return recv_ring_.size(); }
   bool peer_closed() const { return fin_received_; }
@@ -214,6 +225,11 @@ class Connection {
   void process_text(Seq seq, std::span<const uint8_t> payload, bool fin);
   void deliver(std::span<const uint8_t> data);
   void offer_readable();
+  // Buffer auto-tuning (connection_tuning.cc).
+  void rcv_rtt_measure(const TcpRepr& h, uint32_t plen);
+  void rcv_space_adjust();
+  void snd_buf_expand();
+  uint64_t app_taken() const { return stats_.bytes_in - recv_ring_.size(); }
   void process_fin();
   void apply_syn_options(const TcpRepr& syn);
   void established();
@@ -321,7 +337,18 @@ class Connection {
   Seq rcv_adv_;         // right edge of the window last advertised
   Seq last_ack_sent_;   // RCV.NXT carried by the last ACK (RFC 7323 4.3 Last.ACK.sent)
   ByteRing recv_ring_;
+  uint32_t rcvbuf_;  // the receive buffer's size now: bounds the window (auto-tuned)
   Reassembly ooo_;
+  // Receive-buffer auto-tuning (Linux tcp_rcv_space_adjust()): the receiver's RTT estimate
+  // (x8, from timestamps or from the time a window takes to fill) and the bytes the
+  // application took in the current measurement period.
+  uint64_t rcv_rtt_x8_ = 0;
+  uint32_t rcv_rtt_last_ecr_ = 0;
+  Seq rcv_rtt_seq_;
+  uint64_t rcv_rtt_time_ = 0;
+  uint64_t rcvq_time_ = 0;
+  uint64_t rcvq_copied_at_ = 0;  // bytes taken by the application when the period began
+  uint32_t rcvq_space_ = 0;      // the most taken in one period so far
   SackTracker sack_;
   bool fin_received_ = false;
   uint32_t rcv_mss_ = 536;  // estimate of the peer's segment size (delayed-ACK rule)

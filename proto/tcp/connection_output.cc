@@ -17,8 +17,8 @@ uint32_t Connection::eff_rcv_mss() const {
 }
 
 uint32_t Connection::recv_free() const {
-  return cfg_.recv_buffer > recv_ring_.size()
-             ? cfg_.recv_buffer - static_cast<uint32_t>(recv_ring_.size())
+  return rcvbuf_ > recv_ring_.size()
+             ? rcvbuf_ - static_cast<uint32_t>(recv_ring_.size())
              : 0;
 }
 
@@ -42,7 +42,7 @@ uint16_t Connection::advertise_window() {
   uint32_t wnd = cur;
   // RFC 9293 3.8.6.2.2 (receiver SWS avoidance): move the right edge only when it advances by
   // at least min(half the buffer, one MSS). The edge never moves left (RFC 9293 3.8.6).
-  uint32_t thresh = std::min(cfg_.recv_buffer / 2, eff_rcv_mss());
+  uint32_t thresh = std::min(rcvbuf_ / 2, eff_rcv_mss());
   if (free >= cur + uint64_t{thresh}) wnd = free;
   uint32_t unit = 1u << rcv_wscale_;
   // A new edge is rounded up to the scale unit; a kept one is rounded down, or the rounding
@@ -96,7 +96,7 @@ void Connection::send_syn() {
   h.seq = iss_;
   h.flags = Flags::SYN;
   // RFC 7323 2.2: the window of a SYN is never scaled.
-  h.window = static_cast<uint16_t>(std::min<uint32_t>(cfg_.recv_buffer, 65535));
+  h.window = static_cast<uint16_t>(std::min<uint32_t>(rcvbuf_, 65535));
   h.opt.mss = cfg_.mss;
   if (state_ == State::kSynSent) {
     if (cfg_.window_scaling) h.opt.wscale = our_wscale_;

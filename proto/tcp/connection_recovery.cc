@@ -104,6 +104,7 @@ void Connection::cumulative_ack(Seq ack, AckInfo& ai) {
   snd_una_ = ack;
   if (snd_nxt_ < snd_una_) snd_nxt_ = snd_una_;
   retries_ = 0;
+  snd_buf_expand();
   if (send_blocked_ && send_ring_.free() > 0) {
     send_blocked_ = false;
     writable_pending_ = true;

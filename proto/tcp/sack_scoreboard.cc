@@ -7,6 +7,15 @@ namespace tuntcp::proto::tcp {
 SackScoreboard::SackScoreboard(size_t capacity)
     : buf_(new TxSegment[std::max<size_t>(capacity, 4)]), cap_(std::max<size_t>(capacity, 4)) {}
 
+void SackScoreboard::grow(size_t capacity) {
+  if (capacity <= cap_) return;
+  std::unique_ptr<TxSegment[]> nb(new TxSegment[capacity]);
+  for (size_t i = 0; i < n_; ++i) nb[i] = at(i);
+  buf_ = std::move(nb);
+  cap_ = capacity;
+  head_ = 0;
+}
+
 void SackScoreboard::clear() {
   head_ = n_ = 0;
   total_ = sacked_ = lost_ = retrans_ = sacked_segs_ = 0;

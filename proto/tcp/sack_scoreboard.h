@@ -44,6 +44,8 @@ class SackScoreboard {
   bool empty() const { return n_ == 0; }
   bool full() const { return n_ == cap_; }
   size_t capacity() const { return cap_; }
+  // Reallocates to a larger capacity, keeping the records (send-buffer auto-tuning).
+  void grow(size_t capacity);
   TxSegment& at(size_t i) { return buf_[(head_ + i) % cap_]; }
   const TxSegment& at(size_t i) const { return buf_[(head_ + i) % cap_]; }
   const TxSegment& back() const { return at(n_ - 1); }

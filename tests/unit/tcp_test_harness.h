@@ -77,6 +77,11 @@ class TestEnv : public Env {
   }
   void on_writable() override { ++writable; }
   void on_peer_closed() override { ++peer_closed; }
+  bool grow_buffer(size_t n) override {
+    if (!allow_grow) return false;
+    grown += n;
+    return true;
+  }
   void on_closed(CloseReason r) override {
     EXPECT_FALSE(closed.has_value()) << "on_closed raised twice";
     closed = r;
@@ -91,6 +96,8 @@ class TestEnv : public Env {
   std::map<uint32_t, int> holds;
   std::string received;
   size_t consume_limit = SIZE_MAX;  // bytes on_data() will still consume
+  bool allow_grow = true;           // the answer to grow_buffer()
+  size_t grown = 0;                 // bytes of buffer growth granted
   int established = 0;
   int data_events = 0;
   int writable = 0;
