@@ -47,7 +47,11 @@ uint64_t Rack::reo_wnd(bool in_recovery, uint32_t segs_sacked, uint64_t min_rtt_
   // Without reordering seen, behave like DupThresh: no window once in recovery or once
   // DupThresh segments are SACKed.
   if (!reordering_seen_ && (in_recovery || segs_sacked >= kDupThresh)) return 0;
-  return std::min<uint64_t>(reo_wnd_mult_ * min_rtt_us / 4, srtt_us);
+  // The engine's clock advances once per batch, so a fast path measures RTTs of 0: the base
+  // is at least kMinRttFloorUs (Linux's minmax filter likewise takes a 0 sample as one jiffy),
+  // or no number of D-SACK rounds could ever open the window.
+  uint64_t base = std::max<uint64_t>(min_rtt_us, kMinRttFloorUs);
+  return std::min<uint64_t>(reo_wnd_mult_ * base / 4, srtt_us);
 }
 
 uint64_t Rack::detect_loss(SackScoreboard& sb, uint64_t now_us, uint64_t reo_wnd_us,

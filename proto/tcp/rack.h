@@ -16,6 +16,7 @@ class Rack {
  public:
   static constexpr uint32_t kDupThresh = 3;          // RFC 8985 6.2 (RFC 5681 DupThresh)
   static constexpr int kReoWndPersist = 16;          // RFC 8985 6.2 step 4 (Linux)
+  static constexpr uint64_t kMinRttFloorUs = 1000;    // see reo_wnd()
 
   // RFC 8985 6.2 steps 2-3, for one segment newly acknowledged (cumulatively or by SACK).
   // Segments of one ACK must come in ascending sequence order.

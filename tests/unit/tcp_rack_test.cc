@@ -55,6 +55,19 @@ TEST(TcpRack, DsackWidensTheWindowOncePerRoundAndRecoveriesShrinkItBack) {
   EXPECT_EQ(r.reo_wnd_mult(), 1u);
 }
 
+// The engine's batch clock measures 0 µs round trips on a fast path; with min_RTT 0 the window
+// could never open however many D-SACK rounds said the path reorders (found with 25 %
+// reordering: 2x the kernel's retransmissions). The base is floored at one millisecond.
+TEST(TcpRack, ReorderingWindowBaseHasAFloorForZeroRtts) {
+  Rack r;
+  EXPECT_EQ(r.reo_wnd(false, 0, 0, 100'000), Rack::kMinRttFloorUs / 4);
+  for (uint32_t i = 0; i < 40; ++i) r.on_dsack(Seq(i * 100), Seq(i * 100 + 100));
+  EXPECT_EQ(r.reo_wnd_mult(), 41u);
+  EXPECT_EQ(r.reo_wnd(false, 0, 0, 100'000), 41 * Rack::kMinRttFloorUs / 4);
+  EXPECT_EQ(r.reo_wnd(false, 0, 0, 6'000), 6'000u);  // still at most SRTT
+  EXPECT_EQ(r.reo_wnd(false, 0, 40'000, 100'000), 100'000u);  // 41 x 10 ms, capped at SRTT
+}
+
 TEST(TcpRack, ProbeTimeoutIsTwoSrttWithFloorsAndRtoCap) {
   EXPECT_EQ(tlp_timeout(30'000, true, false, 200'000, 10'000, 1'000'000), 60'000u);
   EXPECT_EQ(tlp_timeout(30'000, true, true, 200'000, 10'000, 1'000'000), 260'000u);
