@@ -55,6 +55,7 @@ class Counter {
   X(tcp_retransmits) X(tcp_fast_retransmits) X(tcp_timeouts)                        \
   X(tcp_ooo_segments) X(tcp_dup_segments) X(tcp_challenge_acks) X(tcp_buffer_grows)  \
   X(tcp_sack_recoveries) X(tcp_tlp_probes) X(tcp_spurious_retransmits) X(tcp_dsacks_received) \
+  X(tcp_undos)              /* window reductions undone as spurious (D-SACK, timestamps) */ \
   X(tcp_rst_sent) X(tcp_refused) /* RST for segments to closed ports */            \
   X(tcp_refused_max_conns) X(tcp_syn_backlog_drops)                                \
   X(tcp_refused_memory)    /* SYNs refused by --max-memory */                      \

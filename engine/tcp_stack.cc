@@ -167,6 +167,7 @@ void TcpStack::add_conn_stats(const tcp::Stats& st) {
   stats_.tcp_sack_recoveries.add(st.sack_recoveries);
   stats_.tcp_tlp_probes.add(st.tlp_probes);
   stats_.tcp_spurious_retransmits.add(st.spurious_retransmits);
+  stats_.tcp_undos.add(st.undos);
   stats_.tcp_dsacks_received.add(st.dsacks_received);
 }
 

@@ -287,6 +287,8 @@ class Connection {
   void process_tlp_ack(Seq ack, const AckInfo& ai);
   void init_undo();
   bool try_undo();
+  bool undo_reduction();
+  bool packet_delayed(const TcpRepr& h) const;
   void set_xmit_timer();
   bool schedule_tlp();
   bool tlp_eligible() const;
@@ -389,6 +391,8 @@ class Connection {
   bool undo_armed_ = false;     // Linux undo_marker != 0
   Seq undo_marker_;             // SND.UNA when the reduction began
   int32_t undo_retrans_ = -1;   // retransmissions not yet shown spurious (-1: none sent)
+  uint32_t retrans_ts_ = 0;     // TSval of the episode's first retransmission (Linux
+  bool retrans_ts_set_ = false;  // retrans_stamp): an echo older than it proves a delay
   bool tlp_out_ = false;        // a probe is outstanding (RFC 8985 TLP.end_seq != None)
   Seq tlp_high_seq_;            // SND.NXT when it was sent
   bool tlp_retrans_ = false;    // it was a retransmission

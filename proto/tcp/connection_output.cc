@@ -212,6 +212,11 @@ bool Connection::retransmit(size_t i) {
   // Linux tcp_retransmit_skb(): count retransmissions a D-SACK may later show spurious.
   if (undo_retrans_ < 0) undo_retrans_ = 0;
   ++undo_retrans_;
+  // Linux retrans_stamp: the TSval of the first retransmission of the episode (Eifel).
+  if (!retrans_ts_set_) {
+    retrans_ts_ = ts_now();
+    retrans_ts_set_ = true;
+  }
   last_send_ = now_;
   return true;
 }

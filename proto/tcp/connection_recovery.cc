@@ -202,22 +202,37 @@ void Connection::detect_loss(AckInfo& ai, bool arm_reo_timer) {
 
 // Linux tcp_fastretrans_alert(): exits first, then undo, loss detection and recovery entry.
 void Connection::loss_state_machine(const TcpRepr& h, AckInfo& ai) {
-  (void)h;
   if (ai.acked > 0) {
     dupacks_ = 0;
   } else if (ai.dup) {
     ++dupacks_;
   }
   // Exits: the ACK covers the recovery point (RFC 6582 3.2 step 3, RFC 6675 5, RFC 5681 3.1).
+  // Linux tcp_try_undo_recovery() / tcp_try_undo_loss(): first, was it all spurious?
+  bool may_undo = undo_armed_ && (undo_retrans_ == 0 || packet_delayed(h));
   if (ca_state_ == CaState::kRecovery && snd_una_ >= recover_) {
-    exit_recovery();
+    if (!(may_undo && undo_reduction())) exit_recovery();
+  } else if (ca_state_ == CaState::kLoss && ai.acked > 0 && may_undo) {
+    undo_reduction();
   } else if (ca_state_ == CaState::kLoss && snd_una_ >= recover_) {
     ca_state_ = CaState::kOpen;
     if (cfg_.rack) rack_.on_recovery_exit();
   }
   if (ai.dsack) try_undo();
+  // Linux tcp_try_undo_partial(): a partial ACK whose echo predates the first retransmission
+  // was filled by a delayed original: reordering, not loss. With retransmissions still out,
+  // mark nothing more lost on this ACK; with none, undo the reduction.
+  bool hold_marking = false;
+  if (ca_state_ == CaState::kRecovery && ai.acked > 0 && undo_armed_ && packet_delayed(h)) {
+    if (sb_.retrans_bytes() > 0) {
+      hold_marking = true;
+    } else {
+      undo_reduction();
+    }
+  }
 
-  if (sack_ok_ && (ai.acked > 0 || ai.newly_sacked > 0 || ai.dsack)) detect_loss(ai, true);
+  if (sack_ok_ && !hold_marking && (ai.acked > 0 || ai.newly_sacked > 0 || ai.dsack))
+    detect_loss(ai, true);
 
   switch (ca_state_) {
     case CaState::kOpen:
@@ -328,11 +343,28 @@ void Connection::init_undo() {
   undo_marker_ = snd_una_;
   uint32_t r = sb_.retrans_bytes();
   undo_retrans_ = r ? static_cast<int32_t>(div_up(r, snd_mss_)) : -1;
+  if (r == 0) retrans_ts_set_ = false;  // Linux: retrans_stamp only while retransmits are out
 }
 
-// Linux tcp_try_undo_dsack() / tcp_undo_cwnd_reduction().
+// Linux tcp_packet_delayed() (RFC 3522 Eifel detection): the ACK echoes a TSval sent before
+// the episode's first retransmission, so an original filled the hole, or nothing was
+// retransmitted at all.
+bool Connection::packet_delayed(const TcpRepr& h) const {
+  if (!retrans_ts_set_) return true;
+  return ts_ok_ && h.opt.ts && h.opt.ts->ecr != 0 &&
+         static_cast<int32_t>(h.opt.ts->ecr - retrans_ts_) < 0;
+}
+
+// Linux tcp_try_undo_dsack(): every retransmission of the episode was reported duplicate.
 bool Connection::try_undo() {
   if (!undo_armed_ || undo_retrans_ != 0) return false;
+  return undo_reduction();
+}
+
+// Linux tcp_undo_cwnd_reduction(): the window and threshold from before the episode, back
+// to Open.
+bool Connection::undo_reduction() {
+  if (!undo_armed_) return false;
   undo_armed_ = false;
   cc_->undo();
   ++stats_.undos;
