@@ -9,8 +9,8 @@
 #     --cc        congestion control of the kernel's senders (iperf -Z; this kernel's default is
 #                 bbr, which other namespaces may not change), default cubic: tuntcp's own, so
 #                 both run the same algorithm
-#     --bufs      tuntcp's --rcvbuf and --sndbuf (default 4 MiB: a 10 ms path needs more than
-#                 the 256 KiB default to go past 200 Mbit/s; the kernel autotunes to 6 MiB)
+#     --bufs      fixed tuntcp --rcvbuf and --sndbuf in bytes (default: tuntcp's defaults, which
+#                 start at 256 KiB and auto-tune up to 6 MiB / 4 MiB, as the kernel does)
 #
 # The kernel has no sch_netem, so both paths carry the same engine/impair code: tuntcp applies
 # it at its TUN (--impair, --offload off so each loss hits one MTU-sized packet), and the
@@ -22,7 +22,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source tests/lib/deps.sh
 
-duration=10 spec="loss=1%,delay=5ms" cc=cubic bufs=4194304
+duration=10 spec="loss=1%,delay=5ms" cc=cubic bufs=auto
 while [[ $# -gt 0 ]]; do
   case $1 in
     --duration) duration=$2; shift ;;
@@ -43,6 +43,11 @@ TUNTCP=$PWD/build/release/engine/tuntcp
 export RELAY=$PWD/build/release/tests/tools/tuntcp-impair-relay
 source tests/integration/relay_lib.sh
 tuntcp_cc=cubic  # tuntcp has cubic and newreno
+buf_flags=()
+if [[ $bufs != auto ]]; then
+  [[ $bufs =~ ^[0-9]+$ ]] || { echo "bench/loss.sh: --bufs takes a byte count" >&2; exit 2; }
+  buf_flags=(--rcvbuf "$bufs" --sndbuf "$bufs" --rcvbuf-max 0 --sndbuf-max 0)
+fi
 
 NS=ttloss-$$ HOST=198.18.0.1 ADDR=198.18.0.2
 work=$(mktemp -d /tmp/tuntcp-loss.XXXXXX)
@@ -55,7 +60,7 @@ cleanup() {
 }
 trap cleanup EXIT
 flags=(--dev tt0 --addr "$ADDR" --host-addr "$HOST/24" --queues 1 --workers 1 --offload off
-       --impair "$spec" --impair-seed 1 --cc "$tuntcp_cc" --rcvbuf "$bufs" --sndbuf "$bufs"
+       --impair "$spec" --impair-seed 1 --cc "$tuntcp_cc" "${buf_flags[@]}"
        --log-level warn)
 gbps() { awk -v b="$1" -v s="$duration" 'BEGIN {printf "%.3f", b * 8 / s / 1e9}'; }
 # send NS ADDR PORT: a kernel sender for $duration seconds.
