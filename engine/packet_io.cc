@@ -1,7 +1,9 @@
 #include "engine/packet_io.h"
 
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
+#include <iterator>
 
 #include "engine/clock.h"
 #include "engine/log.h"
@@ -15,7 +17,9 @@ PacketIo::PacketIo(uint32_t worker, int tun_fd, io::BufferPool& pool, uint32_t p
                    uint32_t max_writes, uint32_t vnet_hdr_len, WorkerStats& stats)
     : worker_(worker), fd_(tun_fd), pool_(pool), partition_(partition),
       own_(pool.partition(partition)), returns_(pool), max_writes_(max_writes),
-      hdr_len_(vnet_hdr_len), stats_(stats) {}
+      hdr_len_(vnet_hdr_len), stats_(stats) {
+  refused_.reserve(max_writes);
+}
 
 // --impair-out decides; this port carries it out on the worker's own buffers and ring.
 class PacketIo::TxPort final : public ImpairPort {
@@ -99,8 +103,13 @@ void PacketIo::transmit_impaired(io::BufId id, uint32_t ip_len) {
 
 void PacketIo::write(io::BufId id, uint32_t ip_len) {
   if (pcap_) pcap_->capture(ip(id), ip_len);
-  const uint32_t len = hdr_len_ + ip_len;
-  if (writes_in_flight_ >= max_writes_) {
+  stats_.tx_packets.add();
+  stats_.tx_bytes.add(ip_len);
+  submit_write(id, hdr_len_ + ip_len);
+}
+
+void PacketIo::submit_write(io::BufId id, uint32_t len) {
+  if (writes_in_flight_ + refused_.size() >= max_writes_) {
     // Keep the completion queue from overflowing: wait for some writes to finish.
     ring_->submit_and_wait(1000);
     reap();
@@ -111,10 +120,38 @@ void PacketIo::write(io::BufId id, uint32_t ip_len) {
   } else {
     io_uring_prep_write(sqe, fd_, pool_.data(id), len, 0);
   }
-  io_uring_sqe_set_data64(sqe, kWriteTag | id);
+  // The length rides in the tag (bits 32-61) so that a refused write can go again.
+  io_uring_sqe_set_data64(sqe, kWriteTag | (uint64_t{len} << 32) | id);
   ++writes_in_flight_;
-  stats_.tx_packets.add();
-  stats_.tx_bytes.add(ip_len);
+}
+
+void PacketIo::resubmit_refused() {
+  if (refused_.empty()) return;
+  // Taken out first: submit_write() may reap, which may refuse more.
+  Refused again[64];
+  while (!refused_.empty()) {
+    const size_t n = std::min(refused_.size(), std::size(again));
+    std::copy_n(refused_.begin(), n, again);
+    refused_.erase(refused_.begin(), refused_.begin() + static_cast<std::ptrdiff_t>(n));
+    for (size_t i = 0; i < n; ++i) submit_write(again[i].id, again[i].len);
+  }
+}
+
+void PacketIo::drain(uint32_t max_rounds) {
+  for (uint32_t round = 0; round < max_rounds && (writes_in_flight_ > 0 || !refused_.empty()); ++round) {
+    resubmit_refused();
+    ring_->submit_and_wait(writes_in_flight_ > 0 ? 1000 : 0);
+    reap();
+  }
+  while (writes_in_flight_ > 0) {  // whatever the kernel holds must come back before exit
+    ring_->submit_and_wait(1000);
+    reap();
+  }
+  for (const Refused& r : refused_) {
+    stats_.drop(Drop::k_tx_error);
+    release(r.id);
+  }
+  refused_.clear();
 }
 
 void PacketIo::reap() {
@@ -126,18 +163,29 @@ void PacketIo::reap() {
     }
     if (tag & kWriteTag) {
       --writes_in_flight_;
-      if (cqe->res < 0) {
+      const auto id = static_cast<io::BufId>(tag & 0xffffffffu);
+      const auto len = static_cast<uint32_t>((tag >> 32) & 0x3fffffffu);
+      const int res = cqe->res;
+      if (res == -EAGAIN || res == -ENOBUFS || res == -EINTR) {
+        stats_.tx_retries.add();
+        refused_.push_back(Refused{id, len});
+        return;
+      }
+      // A TUN write takes a whole datagram or fails; a short count would mean a truncated one.
+      if (res < 0 || static_cast<uint32_t>(res) != len) {
         stats_.drop(Drop::k_tx_error);
         if (stats_.drops[static_cast<size_t>(Drop::k_tx_error)].get() <= 3)
-          log_warn("worker %u: TUN write failed: %s", worker_, std::strerror(-cqe->res));
+          log_warn("worker %u: TUN write failed: %s", worker_,
+                   res < 0 ? std::strerror(-res) : "short write");
       }
-      release(static_cast<io::BufId>(tag & 0xffffffffu));
+      release(id);
     }
   });
 }
 
 void PacketIo::flush() {
   if (impair_ && impair_->held() > 0) impair_->release_due(clock::now_us(), *port_);
+  resubmit_refused();
   ring_->submit_and_wait(0);
   reap();
   returns_.flush();

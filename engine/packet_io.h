@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <vector>
 
 #include "engine/impair.h"
 #include "engine/pcap.h"
@@ -62,6 +63,9 @@ class PacketIo {
     return e;
   }
   uint32_t writes_in_flight() const { return writes_in_flight_; }
+  // Shutdown: waits for every write, retried ones included (gives a refused one up after
+  // `max_rounds` rounds of waiting, counted as tx_error).
+  void drain(uint32_t max_rounds);
   uint32_t buffers_in_use() const;
 
   static constexpr uint64_t kEventTag = 1ull << 63;
@@ -70,6 +74,11 @@ class PacketIo {
   class TxPort;  // the ImpairPort through which --impair-out writes, copies and drops
   // Writes `ip_len` bytes (plus the vnet header already in the buffer) to the TUN.
   void write(io::BufId id, uint32_t ip_len);
+  // Queues the write SQE of `len` bytes (vnet header included) of buffer `id`.
+  void submit_write(io::BufId id, uint32_t len);
+  // Writes the kernel refused for now (EAGAIN: the TUN socket's send buffer is full) go again
+  // on the next flush, in order: back-pressure, not loss.
+  void resubmit_refused();
   // transmit() under --impair-out; out of line so that the plain path stays a test and a jump.
   [[gnu::noinline, gnu::cold]] void transmit_impaired(io::BufId id, uint32_t ip_len);
 
@@ -84,6 +93,11 @@ class PacketIo {
   WorkerStats& stats_;
   io::Ring* ring_ = nullptr;
   uint32_t writes_in_flight_ = 0;
+  struct Refused {
+    io::BufId id;
+    uint32_t len;
+  };
+  std::vector<Refused> refused_;  // capacity max_writes_: never allocates per packet
   bool event_completed_ = false;
   PcapWriter* pcap_ = nullptr;
   std::unique_ptr<ImpairedPath> impair_;  // null without --impair-out

@@ -46,6 +46,7 @@ class Counter {
 // X(name): counters of a worker thread.
 #define TUNTCP_WORKER_COUNTERS(X)                                                   \
   X(packets) X(tx_packets) X(tx_bytes)                                              \
+  X(tx_retries)             /* TUN writes refused for now (EAGAIN/ENOBUFS) and written again */ \
   X(icmp_echo_replies) X(icmp_other) X(icmp_errors_sent)                            \
   X(batches) X(sleeps)                                                              \
   X(tcp_segments_in) X(tcp_segments_out) X(tcp_bytes_in) X(tcp_bytes_out)          \
@@ -70,7 +71,7 @@ class Counter {
   X(tcp_bad_checksum) X(tcp_malformed)                                                   \
   X(icmp_error_ratelimited) /* an ICMP error we owed was suppressed by the rate limit */ \
   X(tx_no_buffer)           /* something to send but the worker's partition was empty */ \
-  X(tx_error)               /* the TUN write failed */
+  X(tx_error)               /* the TUN write failed (or a retry was given up at shutdown) */
 
 enum class Drop : uint8_t {
 #define X(n) k_##n,

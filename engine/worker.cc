@@ -209,10 +209,7 @@ void Worker::run() {
   tcp_->abort_all(monotonic_us());
   io_.flush_held();
   io_.flush();
-  while (io_.writes_in_flight() > 0) {
-    ring.submit_and_wait(1000);
-    io_.reap();
-  }
+  io_.drain(10000);
   io_.flush();
   tcp_.reset();
   io_.attach(nullptr);
