@@ -227,6 +227,8 @@ class Connection {
   void offer_readable();
   // Buffer auto-tuning (connection_tuning.cc).
   void rcv_rtt_measure(const TcpRepr& h, uint32_t plen);
+  uint32_t stamp_tsval();
+  std::optional<uint64_t> tsval_sent_us(uint32_t v) const;
   void rcv_space_adjust();
   void snd_buf_expand();
   uint64_t app_taken() const { return stats_.bytes_in - recv_ring_.size(); }
@@ -287,7 +289,7 @@ class Connection {
   void process_tlp_ack(Seq ack, const AckInfo& ai);
   void init_undo();
   bool try_undo();
-  bool undo_reduction();
+  bool undo_reduction(bool unmark_loss = false);
   bool packet_delayed(const TcpRepr& h) const;
   void set_xmit_timer();
   bool schedule_tlp();
@@ -345,6 +347,13 @@ class Connection {
   // (x8, from timestamps or from the time a window takes to fill) and the bytes the
   // application took in the current measurement period.
   uint64_t rcv_rtt_x8_ = 0;
+  struct TsSent {
+    uint32_t val = 0;
+    uint64_t us = 0;
+  };
+  std::array<TsSent, 4> ts_sent_{};  // the last few TSvals sent and when each last went out
+  size_t ts_sent_next_ = 0;
+  size_t ts_sent_n_ = 0;
   uint32_t rcv_rtt_last_ecr_ = 0;
   Seq rcv_rtt_seq_;
   uint64_t rcv_rtt_time_ = 0;

@@ -363,7 +363,7 @@ bool Connection::process_ack(const SegmentIn& seg, uint32_t plen) {
     // An old ACK (overtaken on the path): its ACK field is ignored, its text kept. Its SACK
     // blocks still count (Linux tcp_ack() tags them too): a D-SACK in it may prove a
     // retransmission spurious, and losing those under reordering would leave undo undone.
-    if (sack_ok_ && h.opt.sack_count > 0 && snd_una_ != snd_max_) sender_ack(h, ack, false);
+    if (sack_ok_ && h.opt.sack_count > 0) sender_ack(h, ack, false);
     return state_ != State::kClosed;
   }
 

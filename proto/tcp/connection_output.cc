@@ -11,6 +11,28 @@ constexpr uint32_t kTsOptionLen = 12;  // NOP NOP TS: what every segment carries
 
 uint32_t Connection::ts_now() const { return static_cast<uint32_t>(now_ / 1000) + cfg_.ts_offset; }
 
+// The TSval for a segment going out now; remembers when the last segment with each recent value
+// left (to the microsecond), so that the receiver's RTT measure can tell more than milliseconds.
+uint32_t Connection::stamp_tsval() {
+  uint32_t v = ts_now();
+  TsSent& last = ts_sent_[ts_sent_next_ % ts_sent_.size()];
+  if (ts_sent_n_ == 0 || ts_sent_[(ts_sent_next_ + ts_sent_.size() - 1) % ts_sent_.size()].val != v) {
+    last = TsSent{v, now_};
+    ++ts_sent_next_;
+    ts_sent_n_ = std::min<size_t>(ts_sent_n_ + 1, ts_sent_.size());
+  } else {
+    ts_sent_[(ts_sent_next_ + ts_sent_.size() - 1) % ts_sent_.size()].us = now_;
+  }
+  return v;
+}
+
+// When the last segment carrying TSval `v` was sent, if it is among the recent ones.
+std::optional<uint64_t> Connection::tsval_sent_us(uint32_t v) const {
+  for (size_t i = 0; i < ts_sent_n_; ++i)
+    if (ts_sent_[i].val == v) return ts_sent_[i].us;
+  return std::nullopt;
+}
+
 uint32_t Connection::eff_rcv_mss() const {
   uint32_t m = cfg_.mss;
   return ts_ok_ && m > kTsOptionLen ? m - kTsOptionLen : m;
@@ -58,7 +80,7 @@ uint16_t Connection::advertise_window() {
 
 void Connection::fill_options(TcpRepr& h) {
   // RFC 7323 3.2: once negotiated, every non-RST segment carries timestamps.
-  if (ts_ok_) h.opt.ts = Timestamps{ts_now(), ts_recent_};
+  if (ts_ok_) h.opt.ts = Timestamps{stamp_tsval(), ts_recent_};
   // RFC 2018 3: SACK blocks while out-of-order data is queued (3 fit beside timestamps).
   // RFC 2883 4: a D-SACK block goes first, once.
   if (!sack_ok_) return;
@@ -101,14 +123,14 @@ void Connection::send_syn() {
   if (state_ == State::kSynSent) {
     if (cfg_.window_scaling) h.opt.wscale = our_wscale_;
     h.opt.sack_permitted = cfg_.sack;
-    if (cfg_.timestamps) h.opt.ts = Timestamps{ts_now(), 0};
+    if (cfg_.timestamps) h.opt.ts = Timestamps{stamp_tsval(), 0};
   } else {
     // RFC 7323 1.3 / RFC 2018 2: a SYN-ACK carries only the options the SYN offered.
     h.flags |= Flags::ACK;
     h.ack = rcv_nxt_;
     if (ws_ok_) h.opt.wscale = our_wscale_;
     h.opt.sack_permitted = sack_ok_;
-    if (ts_ok_) h.opt.ts = Timestamps{ts_now(), ts_recent_};
+    if (ts_ok_) h.opt.ts = Timestamps{stamp_tsval(), ts_recent_};
     last_ack_sent_ = rcv_nxt_;
     Seq edge = rcv_nxt_ + h.window;
     if (edge > rcv_adv_) rcv_adv_ = edge;

@@ -213,7 +213,7 @@ void Connection::loss_state_machine(const TcpRepr& h, AckInfo& ai) {
   if (ca_state_ == CaState::kRecovery && snd_una_ >= recover_) {
     if (!(may_undo && undo_reduction())) exit_recovery();
   } else if (ca_state_ == CaState::kLoss && ai.acked > 0 && may_undo) {
-    undo_reduction();
+    undo_reduction(true);
   } else if (ca_state_ == CaState::kLoss && snd_una_ >= recover_) {
     ca_state_ = CaState::kOpen;
     if (cfg_.rack) rack_.on_recovery_exit();
@@ -224,10 +224,12 @@ void Connection::loss_state_machine(const TcpRepr& h, AckInfo& ai) {
   // mark nothing more lost on this ACK; with none, undo the reduction.
   bool hold_marking = false;
   if (ca_state_ == CaState::kRecovery && ai.acked > 0 && undo_armed_ && packet_delayed(h)) {
+    // Linux tcp_check_sack_reordering(): the path reorders, so RACK keeps its window open.
+    if (cfg_.rack) rack_.note_reordering();
     if (sb_.retrans_bytes() > 0) {
       hold_marking = true;
     } else {
-      undo_reduction();
+      undo_reduction(true);  // Linux tcp_undo_cwnd_reduction(sk, true): the marks were wrong
     }
   }
 
@@ -280,6 +282,7 @@ void Connection::enter_sack_recovery() {
 // RFC 5681 3.2 steps 2-3, RFC 6582 3.2 step 2.
 void Connection::enter_newreno_recovery() {
   ca_state_ = CaState::kRecovery;
+  init_undo();  // timestamps can still show it spurious (Linux tcp_enter_recovery())
   cc_->on_enter_recovery(snd_max_.since(snd_una_));
   recover_ = snd_max_;
   ++stats_.fast_retransmits;
@@ -363,12 +366,12 @@ bool Connection::try_undo() {
 
 // Linux tcp_undo_cwnd_reduction(): the window and threshold from before the episode, back
 // to Open.
-bool Connection::undo_reduction() {
+bool Connection::undo_reduction(bool unmark_loss) {
   if (!undo_armed_) return false;
   undo_armed_ = false;
   cc_->undo();
   ++stats_.undos;
-  if (ca_state_ == CaState::kLoss) sb_.clear_lost();
+  if (unmark_loss || ca_state_ == CaState::kLoss) sb_.clear_lost();
   if (ca_state_ != CaState::kOpen) {
     ca_state_ = CaState::kOpen;
     dupacks_ = 0;

@@ -28,6 +28,14 @@ void Connection::rcv_rtt_measure(const TcpRepr& h, uint32_t plen) {
     // full-sized segments (a small one may have waited for the application) and a new echo.
     if (h.opt.ts->ecr == rcv_rtt_last_ecr_ || plen < rcv_mss_) return;
     rcv_rtt_last_ecr_ = h.opt.ts->ecr;
+    // TSvals tick in milliseconds, which would make every fast path look 1 ms long and grow
+    // the window 20-fold past what it needs (the surplus then overflows the TUN queue): the
+    // time the last segment with the echoed value left gives microseconds. It is a lower
+    // bound, short by less than the millisecond the value covered.
+    if (auto sent = tsval_sent_us(h.opt.ts->ecr)) {
+      rcv_rtt_x8_ = rcv_rtt_update(rcv_rtt_x8_, now_ - std::min(now_, *sent), false);
+      return;
+    }
     int32_t ms = static_cast<int32_t>(ts_now() - h.opt.ts->ecr);
     if (ms < 0 || ms > 3'600'000) return;
     rcv_rtt_x8_ = rcv_rtt_update(rcv_rtt_x8_, std::max(ms, 1) * uint64_t{1000}, false);

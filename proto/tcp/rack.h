@@ -42,6 +42,8 @@ class Rack {
   Seq end_seq() const { return end_seq_; }
   uint64_t rtt_us() const { return rtt_; }
   bool reordering_seen() const { return reordering_seen_; }
+  // Reordering shown another way (an undo proved a delayed original filled a hole).
+  void note_reordering() { reordering_seen_ = true; }
   uint32_t reo_wnd_mult() const { return reo_wnd_mult_; }
   void reset();
 

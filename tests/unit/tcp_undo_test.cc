@@ -375,11 +375,6 @@ TEST_F(Undo, PartialAckEchoingTheRetransmissionStaysInRecovery) {
 // also SACKs 5-7 above hole 4 (sent at the same time as 0): Linux undoes and, with the
 // window, does not mark 4 lost on that same ACK (the reordering timer decides 12.5 ms later).
 TEST_F(Undo, PartialUndoCountsAsReorderingAndDoesNotReenterRecoveryAtOnce) {
-  GTEST_SKIP() << "BUG: the partial-ACK undo (loss_state_machine) does not record reordering "
-                  "for RACK as Linux tcp_try_undo_partial() does (tcp_check_sack_reordering), "
-                  "nor unmark losses: RACK keeps a zero reordering window (3 SACKed, none seen) "
-                  "and on the very ACK that undid it marks 4 lost, enters a second recovery "
-                  "(sack_recoveries 2), cuts ssthresh to 7 segments again and retransmits 4";
   open(config());
   recovery_on_segment_0();
   advance(5 * kMs);
@@ -618,9 +613,6 @@ TEST_F(Undo, OldAckSackBlocksFeedLossDetection) {
 // undoes in Open). Here: the recovery ended normally (no timestamps), then the overtaken ACK
 // with the D-SACK of the only retransmission arrives after everything was acknowledged.
 TEST_F(Undo, OldAckWithADsackAfterEverythingWasAckedStillUndoes) {
-  GTEST_SKIP() << "BUG: process_ack() hands an old ACK's SACK blocks to sender_ack() only "
-                  "while snd_una_ != snd_max_, so this D-SACK is dropped and the reduction "
-                  "stays (a current ACK with the same D-SACK does undo; Linux undoes both)";
   open(config(false), false);
   recovery_on_segment_0();
   advance(5 * kMs);
