@@ -64,7 +64,13 @@ void Connection::rcv_space_adjust() {
   if (copied > rcvq_space_) {
     uint64_t win = 2 * copied + 16 * uint64_t{eff_rcv_mss()};
     win += 2 * (win * (copied - rcvq_space_) / rcvq_space_);
-    uint32_t target = static_cast<uint32_t>(std::min<uint64_t>(win, cfg_.recv_buffer_max));
+    // The engine hands over a batch of segments at one instant, so on a fast path one "round
+    // trip" may hold a whole batch: grow only when the application took more than half the
+    // buffer in it (the window was what limited the sender) and at most double per round trip
+    // (the sender's slow start does no more).
+    if (2 * copied <= rcvbuf_) win = 0;
+    uint32_t target = static_cast<uint32_t>(
+        std::min<uint64_t>({win, cfg_.recv_buffer_max, 2 * uint64_t{rcvbuf_}}));
     if (target > rcvbuf_) {
       if (env_.grow_buffer(target - rcvbuf_)) {
         recv_ring_.grow(target + (size_t{1} << our_wscale_));
