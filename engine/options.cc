@@ -184,6 +184,10 @@ std::optional<Options> parse_options(int argc, char** argv, int& exit_code) {
   app.add_flag("--nodelay", o.nodelay, "disable Nagle's algorithm (send small segments at once)");
   app.add_option("--min-rto", o.min_rto_ms, "minimum retransmission timeout in ms (RFC 6298; Linux 200)")
       ->capture_default_str()->check(CLI::Range(1u, 60000u));
+  app.add_option("--challenge-ack-limit", o.challenge_ack_limit,
+                 "RFC 5961 challenge ACKs (answers to in-window RSTs/SYNs and bad ACKs) per second "
+                 "and connection; beyond it they are not sent (Linux tcp_challenge_ack_limit)")
+      ->capture_default_str()->check(CLI::Range(1u, 1000000u));
   app.add_option("--time-wait", o.time_wait, "seconds a closed connection stays in TIME-WAIT (2*MSL)")
       ->capture_default_str()->check(CLI::Range(0.0, 600.0));
   app.add_flag("--keepalive", o.keepalive, "send keepalive probes on idle connections (RFC 1122 4.2.3.6)");

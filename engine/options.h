@@ -66,6 +66,7 @@ struct Options {
   bool ack_coalesce = true;          // one ACK per batch for in-order data
   std::string cc = "cubic";          // congestion control: cubic or newreno
   uint32_t min_rto_ms = 200;
+  uint32_t challenge_ack_limit = 1000;  // RFC 5961 7 challenge ACKs per second and connection
   double time_wait = 60;             // seconds in TIME-WAIT (2*MSL)
   bool keepalive = false;
   double keepalive_idle = 7200, keepalive_interval = 75;

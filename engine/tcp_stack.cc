@@ -85,6 +85,7 @@ tcp::Config TcpStack::config_for(const proto::FlowKey& key) const {
   c.send_buffer_max = opts_.sndbuf_max;
   c.nodelay = opts_.nodelay;
   c.rto_min_us = opts_.min_rto_ms * 1000;
+  c.challenge_ack_limit = opts_.challenge_ack_limit;
   c.time_wait_us = static_cast<uint64_t>(opts_.time_wait * 1e6);
   c.keepalive = opts_.keepalive;
   c.keepalive_idle_us = static_cast<uint64_t>(opts_.keepalive_idle * 1e6);
