@@ -73,14 +73,7 @@ class AutoTune : public TcpTest {
   // Passive open with window scaling and timestamps on both sides.
   void open(const Config& c) {
     make(c);
-    SegmentIn syn;
-    syn.hdr.src_port = kRemotePort;
-    syn.hdr.dst_port = kLocalPort;
-    syn.hdr.seq = Seq(kPeerIss);
-    syn.hdr.flags = F::SYN;
-    syn.hdr.window = 65535;
-    syn.hdr.opt = opts_syn(1460, kPeerShift, true, Timestamps{tsval_, 0});
-    conn->accept_syn(syn, Seq(kIss), now);
+    peer_syn(opts_syn(1460, kPeerShift, true, Timestamps{tsval_, 0}));
     ASSERT_EQ(env.out.size(), 1u);
     take_acks();
     peer_opt(F::ACK, P, S, opts_ts(tsval_, echo_), {}, 65535);

@@ -217,14 +217,7 @@ TEST_F(Reorder, ManyHolesInALargeWindow) {
   c.recv_buffer = 1 << 20;
   c.window_scaling = true;
   make(c);
-  SegmentIn syn;
-  syn.hdr.src_port = kRemotePort;
-  syn.hdr.dst_port = kLocalPort;
-  syn.hdr.seq = Seq(kPeerIss);
-  syn.hdr.flags = F::SYN;
-  syn.hdr.window = 65535;
-  syn.hdr.opt = opts_syn(1460, 7);  // window scaling: the whole buffer is offered
-  conn->accept_syn(syn, Seq(kIss), now);
+  peer_syn(opts_syn(1460, 7));  // window scaling: the whole buffer is offered
   env.out.clear();
   peer(F::ACK, P, S, {});
   ASSERT_EQ(conn->state(), State::kEstablished);

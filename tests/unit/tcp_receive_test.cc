@@ -225,14 +225,7 @@ TEST_F(TcpTest, ScaledWindowClosesToZeroWhenTheApplicationDoesNotRead) {
   c.window_scaling = true;
   c.recv_buffer = 256 * 1024;  // our shift is 3: the window moves in units of 8 bytes
   make(c);
-  SegmentIn syn;
-  syn.hdr.src_port = kRemotePort;
-  syn.hdr.dst_port = kLocalPort;
-  syn.hdr.seq = Seq(kPeerIss);
-  syn.hdr.flags = F::SYN;
-  syn.hdr.window = 65535;
-  syn.hdr.opt = opts_syn(1460, 3);
-  conn->accept_syn(syn, Seq(kIss), now);
+  peer_syn(opts_syn(1460, 3));
   env.out.clear();
   peer(F::ACK, kPeerIss + 1, kIss + 1);
   env.consume_limit = 0;  // the application reads nothing

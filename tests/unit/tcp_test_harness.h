@@ -215,18 +215,23 @@ class TcpTest : public ::testing::Test {
   }
   static std::string bytes(size_t n, char c = 'x') { return std::string(n, c); }
 
-  // Passive open with plain options: SYN in, SYN-ACK out, ACK in. Ends in ESTABLISHED with
-  // our next seq kIss+1 and the peer's kPeerIss+1.
-  void establish_passive(uint16_t peer_win = 65535) {
-    if (!conn) make();
+  // The peer's SYN (window 65535, options `opt`) to a connection that accepts it.
+  void peer_syn(const TcpOptions& opt) {
     SegmentIn syn;
     syn.hdr.src_port = kRemotePort;
     syn.hdr.dst_port = kLocalPort;
     syn.hdr.seq = Seq(kPeerIss);
     syn.hdr.flags = F::SYN;
     syn.hdr.window = 65535;
-    syn.hdr.opt = opts_syn(1460);
+    syn.hdr.opt = opt;
     conn->accept_syn(syn, Seq(kIss), now);
+  }
+
+  // Passive open with plain options: SYN in, SYN-ACK out, ACK in. Ends in ESTABLISHED with
+  // our next seq kIss+1 and the peer's kPeerIss+1.
+  void establish_passive(uint16_t peer_win = 65535) {
+    if (!conn) make();
+    peer_syn(opts_syn(1460));
     expect(F::SYN | F::ACK, kIss, kPeerIss + 1);
     peer(F::ACK, kPeerIss + 1, kIss + 1, {}, peer_win);
     ASSERT_EQ(conn->state(), State::kEstablished);
@@ -251,14 +256,7 @@ class TcpTest : public ::testing::Test {
       c.sack = true;
       make(c);
     }
-    SegmentIn syn;
-    syn.hdr.src_port = kRemotePort;
-    syn.hdr.dst_port = kLocalPort;
-    syn.hdr.seq = Seq(kPeerIss);
-    syn.hdr.flags = F::SYN;
-    syn.hdr.window = 65535;
-    syn.hdr.opt = opts_syn(1460, {}, true);
-    conn->accept_syn(syn, Seq(kIss), now);
+    peer_syn(opts_syn(1460, {}, true));
     expect(F::SYN | F::ACK, kIss, kPeerIss + 1);
     advance(rtt);
     peer(F::ACK, kPeerIss + 1, kIss + 1, {}, peer_win);

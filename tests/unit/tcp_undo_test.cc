@@ -46,16 +46,9 @@ class Undo : public TcpTest {
     const uint64_t rtt = 50 * kMs;
     make(c);
     peer_ts_ = peer_ts;
-    SegmentIn syn;
-    syn.hdr.src_port = kRemotePort;
-    syn.hdr.dst_port = kLocalPort;
-    syn.hdr.seq = Seq(kPeerIss);
-    syn.hdr.flags = F::SYN;
-    syn.hdr.window = 65535;
-    syn.hdr.opt = opts_syn(1460, {}, peer_sack,
+    peer_syn(opts_syn(1460, {}, peer_sack,
                            peer_ts ? std::optional<Timestamps>(Timestamps{peer_tsval(), 0})
-                                   : std::nullopt);
-    conn->accept_syn(syn, Seq(kIss), now);
+                                   : std::nullopt));
     Sent sa = expect(F::SYN | F::ACK, kIss, kPeerIss + 1);
     ASSERT_EQ(sa.h.opt.ts.has_value(), c.timestamps && peer_ts);
     advance(rtt);
