@@ -8,7 +8,8 @@
 //                scaling, bit2 timestamps, bit3 SACK, bit4 nodelay, bit5 keepalive,
 //                bits6-7 receive buffer size (kBufSizes)
 //   setup2  u8   bits0-1 send buffer size, bits2-3 MSS (kMss), bits4-5 max_ooo_ranges (kOoo),
-//                bit6 coalesce_acks (where Config has it)
+//                bit6 coalesce_acks (where Config has it), bit7 buffer auto-tuning (both
+//                buffers may grow to 4x their start)
 //   setup3  u8   bit0 NewReno (else CUBIC), bit1 no HyStart, bit2 no RACK, bit3 no TLP,
 //                bit4 no D-SACK, bits5-6 tso_max (kTso), bit7 passive open through a SYN cookie
 //                (accept_cookie, where proto has it) instead of accept_syn
@@ -193,6 +194,10 @@ class Harness final : public Env {
     cfg_.dsack = !(setup3 & 16);
     cfg_.tso_max = kTso[(setup3 >> 5) & 3];
     set_coalesce_acks(cfg_, setup2 & 0x40);
+    if (setup2 & 0x80) {
+      cfg_.recv_buffer_max = 4 * cfg_.recv_buffer;
+      cfg_.send_buffer_max = 4 * cfg_.send_buffer;
+    }
     iss_ = Seq(r.u32());
     peer_iss_ = Seq(r.u32());
     max_sent_ = iss_;
@@ -563,11 +568,18 @@ class Harness final : public Env {
                static_cast<unsigned long long>(c.rto_us()));
     // The window we offered must fit in the receive buffer beside the unread data, or data we
     // invited would have nowhere to go.
+    // (With auto-tuning: the buffer as it is now, which never passes its maximum.)
+    const uint32_t rcv_max = std::max(cfg_.recv_buffer, cfg_.recv_buffer_max);
     uint32_t ws = 0;
-    while (ws < 14 && (uint64_t{65535} << ws) < cfg_.recv_buffer) ++ws;
-    FUZZ_CHECK(c.readable() + c.rcv_wnd() <= cfg_.recv_buffer + (size_t{1} << ws),
+    while (ws < 14 && (uint64_t{65535} << ws) < rcv_max) ++ws;
+    FUZZ_CHECK(c.recv_buffer() >= cfg_.recv_buffer && c.recv_buffer() <= rcv_max,
+               "receive buffer %u outside %u..%u", c.recv_buffer(), cfg_.recv_buffer, rcv_max);
+    FUZZ_CHECK(c.send_buffer() >= cfg_.send_buffer &&
+                   c.send_buffer() <= std::max(cfg_.send_buffer, cfg_.send_buffer_max),
+               "send buffer %zu outside its range", c.send_buffer());
+    FUZZ_CHECK(c.readable() + c.rcv_wnd() <= c.recv_buffer() + (size_t{1} << ws),
                "window %u + unread %zu exceed the buffer %u", c.rcv_wnd(), c.readable(),
-               cfg_.recv_buffer);
+               c.recv_buffer());
     if (sends_data_in(st)) FUZZ_CHECK(c.cwnd() > 0, "cwnd 0");
     if (st != State::kSynSent && st != State::kSynReceived) check_scoreboard(c);
     if (!late_)
