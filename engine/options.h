@@ -32,6 +32,7 @@ struct Options {
   uint32_t reads_in_flight = 64;    // for --read-mode single
   ReadMode read_mode = ReadMode::kMultishot;
   bool busy_poll = false;           // threads spin instead of sleeping when idle
+  bool tx_zero_copy = false;        // TSO segments written from the send ring (no copy of ours)
   bool sqpoll = false;              // kernel-side submission polling threads (IORING_SETUP_SQPOLL)
   std::vector<int> cpus;            // pin threads (readers first, then workers) round-robin
   double stats_interval = 0;        // seconds; 0 = only the summary at exit

@@ -11,6 +11,7 @@
 namespace tuntcp::engine {
 namespace {
 constexpr uint64_t kWriteTag = 1ull << 62;
+constexpr uint64_t kZeroCopyTag = 1ull << 61;  // the WRITEV of transmit_zero_copy()
 }
 
 PacketIo::PacketIo(uint32_t worker, int tun_fd, io::BufferPool& pool, uint32_t partition,
@@ -19,6 +20,11 @@ PacketIo::PacketIo(uint32_t worker, int tun_fd, io::BufferPool& pool, uint32_t p
       own_(pool.partition(partition)), returns_(pool), max_writes_(max_writes),
       hdr_len_(vnet_hdr_len), stats_(stats) {
   refused_.reserve(max_writes);
+}
+
+void PacketIo::enable_zero_copy(bool on) {
+  zero_copy_ = on && hdr_len_ > 0;
+  if (zero_copy_) zc_iov_.resize(own_.size());
 }
 
 // --impair-out decides; this port carries it out on the worker's own buffers and ring.
@@ -97,6 +103,39 @@ void PacketIo::transmit(io::BufId id, uint32_t ip_len, const io::VnetHdr& v) {
   write(id, ip_len);
 }
 
+void PacketIo::transmit_zero_copy(io::BufId id, uint32_t head_len, std::span<const uint8_t> a,
+                                  std::span<const uint8_t> b, const io::VnetHdr& v) {
+  io::write_vnet(pool_.data(id), v);
+  std::array<iovec, 3>& iov = zc_iov_[id - own_.first()];
+  unsigned n = 0;
+  iov[n++] = iovec{pool_.data(id), hdr_len_ + head_len};
+  if (!a.empty()) iov[n++] = iovec{const_cast<uint8_t*>(a.data()), a.size()};
+  if (!b.empty()) iov[n++] = iovec{const_cast<uint8_t*>(b.data()), b.size()};
+  stats_.tx_packets.add();
+  stats_.tx_bytes.add(head_len + a.size() + b.size());
+  stats_.tx_zero_copy.add();
+  if (writes_in_flight_ + refused_.size() >= max_writes_) {
+    ring_->submit_and_wait(1000);
+    reap();
+  }
+  io_uring_sqe* sqe = ring_->sqe();
+  io_uring_prep_writev(sqe, fd_, iov.data(), n, 0);
+  io_uring_sqe_set_data64(sqe, kWriteTag | kZeroCopyTag | id);
+  ++writes_in_flight_;
+  ++zc_in_flight_;
+}
+
+void PacketIo::wait_zero_copy() {
+  // A TUN write is copied while it is issued, so after the submit the completions are normally
+  // there already.
+  ring_->submit_and_wait(0);
+  reap();
+  while (zc_in_flight_ > 0) {
+    ring_->submit_and_wait(1000);
+    reap();
+  }
+}
+
 void PacketIo::transmit_impaired(io::BufId id, uint32_t ip_len) {
   impair_->admit(id, hdr_len_ + ip_len, 0, clock::now_us(), *port_);
 }
@@ -120,7 +159,7 @@ void PacketIo::submit_write(io::BufId id, uint32_t len) {
   } else {
     io_uring_prep_write(sqe, fd_, pool_.data(id), len, 0);
   }
-  // The length rides in the tag (bits 32-61) so that a refused write can go again.
+  // The length rides in the tag (bits 32-60) so that a refused write can go again.
   io_uring_sqe_set_data64(sqe, kWriteTag | (uint64_t{len} << 32) | id);
   ++writes_in_flight_;
 }
@@ -164,8 +203,20 @@ void PacketIo::reap() {
     if (tag & kWriteTag) {
       --writes_in_flight_;
       const auto id = static_cast<io::BufId>(tag & 0xffffffffu);
-      const auto len = static_cast<uint32_t>((tag >> 32) & 0x3fffffffu);
+      const auto len = static_cast<uint32_t>((tag >> 32) & 0x1fffffffu);
       const int res = cqe->res;
+      if (tag & kZeroCopyTag) {
+        --zc_in_flight_;
+        // Not written again when refused: the payload it points to may be gone by then. The
+        // segment counts as lost, and TCP sends it again (this kernel never refuses TUN writes).
+        if (res < 0) {
+          stats_.drop(Drop::k_tx_error);
+          if (stats_.drops[static_cast<size_t>(Drop::k_tx_error)].get() <= 3)
+            log_warn("worker %u: TUN write failed: %s", worker_, std::strerror(-res));
+        }
+        release(id);
+        return;
+      }
       if (res == -EAGAIN || res == -ENOBUFS || res == -EINTR) {
         stats_.tx_retries.add();
         refused_.push_back(Refused{id, len});

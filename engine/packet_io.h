@@ -3,7 +3,11 @@
 // back to the reader that owns them, in bulk, once per batch).
 #pragma once
 
+#include <sys/uio.h>
+
+#include <array>
 #include <cstdint>
+#include <span>
 #include <memory>
 #include <vector>
 
@@ -47,6 +51,22 @@ class PacketIo {
   // Queues a write of the datagram of `ip_len` bytes at ip(id), preceded by `v` when offloads are
   // on; the buffer is released when the write completes.
   void transmit(io::BufId id, uint32_t ip_len, const io::VnetHdr& v = {});
+  // Whether transmit_zero_copy() may be used: offloads on, and no --sqpoll (its submissions are
+  // asynchronous), --pcap or --impair-out (both need the datagram in one buffer).
+  void enable_zero_copy(bool on);
+  bool zero_copy() const { return zero_copy_ && !pcap_ && !impair_; }
+  // Queues headers (`head_len` bytes of IP and TCP header at ip(id), after `v`) and a payload
+  // that lives elsewhere (a, b: the connection's send ring) as one WRITEV. The kernel copies
+  // the payload when the write is submitted (with the batch, at flush()); until then the
+  // payload must not be freed or moved: call quiesce_zero_copy() before a send ring is freed or
+  // reallocated. (Bytes the peer acknowledged meanwhile may be overwritten: the peer drops
+  // them as old.)
+  void transmit_zero_copy(io::BufId id, uint32_t head_len, std::span<const uint8_t> a,
+                          std::span<const uint8_t> b, const io::VnetHdr& v);
+  // Submits queued zero-copy writes and waits until the kernel has taken them.
+  void quiesce_zero_copy() {
+    if (zc_in_flight_ > 0) [[unlikely]] wait_zero_copy();
+  }
   // A datagram arrived from a reader: the worker holds its one reference.
   void adopt(io::BufId id) { pool_.refs(id) = 1; }
   void hold(io::BufId id) { ++pool_.refs(id); }
@@ -98,6 +118,12 @@ class PacketIo {
     uint32_t len;
   };
   std::vector<Refused> refused_;  // capacity max_writes_: never allocates per packet
+  bool zero_copy_ = false;
+  // The iovecs of each zero-copy write, by buffer (index in this worker's partition): they
+  // must stay put until the write is issued.
+  std::vector<std::array<iovec, 3>> zc_iov_;
+  uint32_t zc_in_flight_ = 0;  // zero-copy writes not completed yet
+  void wait_zero_copy();
   bool event_completed_ = false;
   PcapWriter* pcap_ = nullptr;
   std::unique_ptr<ImpairedPath> impair_;  // null without --impair-out

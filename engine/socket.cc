@@ -74,6 +74,8 @@ void Socket::notify_state() {
 
 bool Socket::grow_buffer(size_t bytes) {
   if (!stack_.grow_buffer(bytes)) return false;
+  // The buffer is reallocated next: a queued zero-copy write may still point into it.
+  stack_.io().quiesce_zero_copy();
   grown_ += bytes;
   return true;
 }

@@ -47,6 +47,7 @@ class Counter {
 #define TUNTCP_WORKER_COUNTERS(X)                                                   \
   X(packets) X(tx_packets) X(tx_bytes)                                              \
   X(tx_retries)             /* TUN writes refused for now (EAGAIN/ENOBUFS) and written again */ \
+  X(tx_zero_copy)           /* TSO segments written from the send ring (--tx-zero-copy) */ \
   X(icmp_echo_replies) X(icmp_other) X(icmp_errors_sent)                            \
   X(batches) X(sleeps)                                                              \
   X(tcp_segments_in) X(tcp_segments_out) X(tcp_bytes_in) X(tcp_bytes_out)          \

@@ -15,6 +15,8 @@ namespace tuntcp::engine {
 namespace tcp = proto::tcp;
 
 namespace {
+// Payload from which a segment is written from the send ring rather than copied (TSO only).
+constexpr size_t kZeroCopyMinPayload = 16384;
 // Linux's default ephemeral port range (net.ipv4.ip_local_port_range).
 constexpr uint32_t kEphemeralLo = 32768;
 constexpr uint32_t kEphemeralHi = 60999;
@@ -148,6 +150,7 @@ void TcpStack::destroy(Socket& s) {
   table_.erase(s.key());
   const uint32_t slot = s.slot();
   const uint64_t buffers = s.buffer_bytes();
+  io_.quiesce_zero_copy();  // a queued write may still point into this socket's send ring
   slots_[slot].reset();
   free_slots_.push_back(slot);
   stats_.tcp_conns_open.sub();
@@ -236,8 +239,13 @@ void TcpStack::emit(const Socket& s, const tcp::TcpRepr& h, std::span<const uint
   }
   uint8_t* tcp_hdr = p + proto::kIpv4MinHeader;
   uint8_t* data = tcp_hdr + hl;
-  if (!a.empty()) std::memcpy(data, a.data(), a.size());
-  if (!b.empty()) std::memcpy(data + a.size(), b.data(), b.size());
+  // A TSO super-segment goes out from the send ring itself (the kernel copies it once);
+  // anything smaller is cheaper to copy than to give its own system call.
+  const bool in_place = payload >= kZeroCopyMinPayload && io_.zero_copy();
+  if (!in_place) {
+    if (!a.empty()) std::memcpy(data, a.data(), a.size());
+    if (!b.empty()) std::memcpy(data + a.size(), b.data(), b.size());
+  }
   const uint32_t src = s.key().local_addr, dst = s.key().remote_addr;
   io::VnetHdr v;
   if (io_.vnet_hdr_len()) {
@@ -260,6 +268,18 @@ void TcpStack::emit(const Socket& s, const tcp::TcpRepr& h, std::span<const uint
       v.gso_type = io::vnet::kGsoTcpV4;
       v.gso_size = static_cast<uint16_t>(mss);
       v.hdr_len = static_cast<uint16_t>(proto::kIpv4MinHeader + hl);
+    }
+    if (in_place) {
+      proto::Ipv4Repr ip;
+      ip.src = src;
+      ip.dst = dst;
+      ip.protocol = proto::ipproto::kTcp;
+      ip.id = next_ip_id_++;
+      ip.payload_len = static_cast<uint16_t>(hl + payload);
+      proto::emit_ipv4(ip, p);
+      stats_.tcp_segments_out.add();
+      io_.transmit_zero_copy(id, static_cast<uint32_t>(proto::kIpv4MinHeader + hl), a, b, v);
+      return;
     }
   } else if (tcp::emit_header(h, {tcp_hdr, hl}, src, dst, {data, payload}) == 0) {
     io_.release(id);

@@ -157,6 +157,7 @@ void Worker::run() {
   if (!ring.register_region(io_.pool().region(), io_.pool().region_bytes()))
     log_debug("worker %u: buffer registration refused, using plain writes", index_);
   io_.attach(&ring);
+  io_.enable_zero_copy(opts_.tx_zero_copy && !ring.sqpoll());
   tcp_ = std::make_unique<TcpStack>(index_, opts_, io_, stats_, isn_secret_, limits_,
                                     monotonic_us());
   tcp_->set_poster([this](uint32_t w, Command c) { directory_.at(w)->post(std::move(c)); });

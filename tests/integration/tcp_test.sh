@@ -62,5 +62,7 @@ grep '^client:' "$TT_LOG"
 wait "$nc_pid" || tt_fail "nc -l failed"
 got=$(sha256sum <"$TT_DIR/received" | cut -d' ' -f1)
 [[ $got == "$want" ]] || tt_fail "client mode: sha256 $got != $want"
+# With --tx-zero-copy on the TSO segments went out from the send ring itself.
+[[ " ${extra[*]} " == *" --tx-zero-copy on "* ]] && tt_expect tx_zero_copy -gt 0
 tt_expect_no_leftovers
 tt_log "passed (queues=$queues workers=$workers ${extra[*]})"
