@@ -111,18 +111,24 @@ void PacketIo::transmit_zero_copy(io::BufId id, uint32_t head_len, std::span<con
   iov[n++] = iovec{pool_.data(id), hdr_len_ + head_len};
   if (!a.empty()) iov[n++] = iovec{const_cast<uint8_t*>(a.data()), a.size()};
   if (!b.empty()) iov[n++] = iovec{const_cast<uint8_t*>(b.data()), b.size()};
+  const uint32_t len = static_cast<uint32_t>(hdr_len_ + head_len + a.size() + b.size());
   stats_.tx_packets.add();
-  stats_.tx_bytes.add(head_len + a.size() + b.size());
+  stats_.tx_bytes.add(len - hdr_len_);
   stats_.tx_zero_copy.add();
+  make_room();
+  io_uring_sqe* sqe = ring_->sqe();
+  io_uring_prep_writev(sqe, fd_, iov.data(), n, 0);
+  io_uring_sqe_set_data64(sqe, kWriteTag | kZeroCopyTag | (uint64_t{len} << 32) | id);
+  ++writes_in_flight_;
+  ++zc_in_flight_;
+}
+
+void PacketIo::make_room() {
   if (writes_in_flight_ + refused_.size() >= max_writes_) {
+    // Keep the completion queue from overflowing: wait for some writes to finish.
     ring_->submit_and_wait(1000);
     reap();
   }
-  io_uring_sqe* sqe = ring_->sqe();
-  io_uring_prep_writev(sqe, fd_, iov.data(), n, 0);
-  io_uring_sqe_set_data64(sqe, kWriteTag | kZeroCopyTag | id);
-  ++writes_in_flight_;
-  ++zc_in_flight_;
 }
 
 void PacketIo::wait_zero_copy() {
@@ -148,18 +154,14 @@ void PacketIo::write(io::BufId id, uint32_t ip_len) {
 }
 
 void PacketIo::submit_write(io::BufId id, uint32_t len) {
-  if (writes_in_flight_ + refused_.size() >= max_writes_) {
-    // Keep the completion queue from overflowing: wait for some writes to finish.
-    ring_->submit_and_wait(1000);
-    reap();
-  }
+  make_room();
   io_uring_sqe* sqe = ring_->sqe();
   if (ring_->region_registered()) {
     io_uring_prep_write_fixed(sqe, fd_, pool_.data(id), len, 0, 0);
   } else {
     io_uring_prep_write(sqe, fd_, pool_.data(id), len, 0);
   }
-  // The length rides in the tag (bits 32-60) so that a refused write can go again.
+  // The length rides in the tag (bits 32-60): a refused write can go again, a short one is seen.
   io_uring_sqe_set_data64(sqe, kWriteTag | (uint64_t{len} << 32) | id);
   ++writes_in_flight_;
 }
@@ -205,19 +207,11 @@ void PacketIo::reap() {
       const auto id = static_cast<io::BufId>(tag & 0xffffffffu);
       const auto len = static_cast<uint32_t>((tag >> 32) & 0x1fffffffu);
       const int res = cqe->res;
-      if (tag & kZeroCopyTag) {
-        --zc_in_flight_;
-        // Not written again when refused: the payload it points to may be gone by then. The
-        // segment counts as lost, and TCP sends it again (this kernel never refuses TUN writes).
-        if (res < 0) {
-          stats_.drop(Drop::k_tx_error);
-          if (stats_.drops[static_cast<size_t>(Drop::k_tx_error)].get() <= 3)
-            log_warn("worker %u: TUN write failed: %s", worker_, std::strerror(-res));
-        }
-        release(id);
-        return;
-      }
-      if (res == -EAGAIN || res == -ENOBUFS || res == -EINTR) {
+      const bool zero_copy = tag & kZeroCopyTag;
+      if (zero_copy) --zc_in_flight_;
+      // A zero-copy write is not written again when refused: the payload it points to may be
+      // gone by then. It counts as failed, and TCP sends the segment again.
+      if (!zero_copy && (res == -EAGAIN || res == -ENOBUFS || res == -EINTR)) {
         stats_.tx_retries.add();
         refused_.push_back(Refused{id, len});
         return;

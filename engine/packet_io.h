@@ -94,6 +94,8 @@ class PacketIo {
   class TxPort;  // the ImpairPort through which --impair-out writes, copies and drops
   // Writes `ip_len` bytes (plus the vnet header already in the buffer) to the TUN.
   void write(io::BufId id, uint32_t ip_len);
+  // Waits for some writes to finish when the completion queue could overflow.
+  void make_room();
   // Queues the write SQE of `len` bytes (vnet header included) of buffer `id`.
   void submit_write(io::BufId id, uint32_t len);
   // Writes the kernel refused for now (EAGAIN: the TUN socket's send buffer is full) go again

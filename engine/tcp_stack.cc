@@ -49,7 +49,7 @@ bool TcpStack::take_connection_slot() {
   do {
     if (n >= opts_.max_connections) return false;
   } while (!limits_.connections.compare_exchange_weak(n, n + 1, std::memory_order_relaxed));
-  if (reserve_memory(uint64_t{opts_.rcvbuf} + opts_.sndbuf)) return true;
+  if (reserve_memory(conn_reservation())) return true;
   limits_.connections.fetch_sub(1, std::memory_order_relaxed);
   return false;
 }
@@ -57,7 +57,7 @@ bool TcpStack::take_connection_slot() {
 bool TcpStack::reserve_memory(uint64_t bytes) {
   uint64_t used = limits_.buffer_bytes.load(std::memory_order_relaxed);
   do {
-    if (memory_cap_ != 0 && used + bytes > memory_cap_) return false;
+    if (!memory_fits(used, bytes)) return false;
   } while (!limits_.buffer_bytes.compare_exchange_weak(used, used + bytes, std::memory_order_relaxed));
   return true;
 }
@@ -119,7 +119,7 @@ Socket* TcpStack::create(const proto::FlowKey& key, std::unique_ptr<App> app, ui
   if (!table_.insert(key, slot)) {
     free_slots_.push_back(slot);
     limits_.connections.fetch_sub(1, std::memory_order_relaxed);
-    limits_.buffer_bytes.fetch_sub(uint64_t{opts_.rcvbuf} + opts_.sndbuf, std::memory_order_relaxed);
+    limits_.buffer_bytes.fetch_sub(conn_reservation(), std::memory_order_relaxed);
     return nullptr;
   }
   slots_[slot] = std::make_unique<Socket>(*this, slot, key, config_for(key), std::move(app), listener_port);
@@ -212,7 +212,8 @@ void TcpStack::settle(Socket& s) {
 // Writes the IPv4 header in front of a TCP segment of `tcp_len` bytes already in buffer `id`
 // and queues the datagram: the one place this stack finishes and sends a packet.
 void TcpStack::send_ipv4(io::BufId id, uint32_t src, uint32_t dst, uint16_t ip_id, size_t tcp_len,
-                         const io::VnetHdr& v) {
+                         const io::VnetHdr& v, std::span<const uint8_t> in_place_a,
+                         std::span<const uint8_t> in_place_b) {
   proto::Ipv4Repr ip;
   ip.src = src;
   ip.dst = dst;
@@ -221,6 +222,12 @@ void TcpStack::send_ipv4(io::BufId id, uint32_t src, uint32_t dst, uint16_t ip_i
   ip.payload_len = static_cast<uint16_t>(tcp_len);
   proto::emit_ipv4(ip, io_.ip(id));
   stats_.tcp_segments_out.add();
+  const size_t in_place = in_place_a.size() + in_place_b.size();
+  if (in_place > 0) {
+    io_.transmit_zero_copy(id, static_cast<uint32_t>(proto::kIpv4MinHeader + tcp_len - in_place),
+                           in_place_a, in_place_b, v);
+    return;
+  }
   io_.transmit(id, static_cast<uint32_t>(proto::kIpv4MinHeader + tcp_len), v);
 }
 
@@ -270,15 +277,7 @@ void TcpStack::emit(const Socket& s, const tcp::TcpRepr& h, std::span<const uint
       v.hdr_len = static_cast<uint16_t>(proto::kIpv4MinHeader + hl);
     }
     if (in_place) {
-      proto::Ipv4Repr ip;
-      ip.src = src;
-      ip.dst = dst;
-      ip.protocol = proto::ipproto::kTcp;
-      ip.id = next_ip_id_++;
-      ip.payload_len = static_cast<uint16_t>(hl + payload);
-      proto::emit_ipv4(ip, p);
-      stats_.tcp_segments_out.add();
-      io_.transmit_zero_copy(id, static_cast<uint32_t>(proto::kIpv4MinHeader + hl), a, b, v);
+      send_ipv4(id, src, dst, next_ip_id_++, hl + payload, v, a, b);
       return;
     }
   } else if (tcp::emit_header(h, {tcp_hdr, hl}, src, dst, {data, payload}) == 0) {
@@ -383,9 +382,8 @@ void TcpStack::handle_no_connection(const tcp::TcpRepr& h, const tcp::SegmentIn&
 
 bool TcpStack::admit(const tcp::TcpRepr& h, const proto::Ipv4View& ip, size_t payload_len) {
   const uint32_t n = limits_.connections.load(std::memory_order_relaxed);
-  const uint64_t per_conn = uint64_t{opts_.rcvbuf} + opts_.sndbuf;
   const bool memory_ok =
-      memory_cap_ == 0 || limits_.buffer_bytes.load(std::memory_order_relaxed) + per_conn <= memory_cap_;
+      memory_fits(limits_.buffer_bytes.load(std::memory_order_relaxed), conn_reservation());
   if (n < opts_.max_connections && memory_ok) return true;
   // Refuse cleanly (the client sees ECONNREFUSED at once) rather than let it time out.
   if (n >= opts_.max_connections) {

@@ -92,8 +92,11 @@ class TcpStack {
   void send_cookie(const proto::tcp::SegmentIn& syn, const proto::Ipv4View& ip);
   bool accept_cookie(const proto::tcp::SegmentIn& ack, const proto::Ipv4View& ip,
                      const AppFactory& f);
+  // Writes the IPv4 header in front of the TCP segment in buffer `id` and sends it. A payload
+  // given as in_place_a/b is not in the buffer: it is written from where it lies (zero copy).
   void send_ipv4(io::BufId id, uint32_t src, uint32_t dst, uint16_t ip_id, size_t tcp_len,
-                 const io::VnetHdr& v);
+                 const io::VnetHdr& v, std::span<const uint8_t> in_place_a = {},
+                 std::span<const uint8_t> in_place_b = {});
   void send_stateless(const proto::tcp::TcpRepr& h, uint32_t src, uint32_t dst);
   Socket* create(const proto::FlowKey& key, std::unique_ptr<App> app, uint16_t listener_port);
   void destroy(Socket& s);
@@ -129,6 +132,9 @@ class TcpStack {
   // --max-connections or --max-memory is reached.
   bool take_connection_slot();
   bool reserve_memory(uint64_t bytes);
+  bool memory_fits(uint64_t used, uint64_t bytes) const {
+    return memory_cap_ == 0 || used + bytes <= memory_cap_;
+  }
   Poster poster_;
 };
 

@@ -54,9 +54,7 @@ Connection::Connection(const Config& cfg, Env& env)
       rtt_(cfg_.rto_initial_us, cfg_.rto_min_us, cfg_.rto_max_us),
       cubic_(cfg_.hystart),
       cc_(cfg_.cc == CcAlgo::kNewReno ? static_cast<CongestionControl*>(&newreno_) : &cubic_),
-      // One record per segment in flight: full-sized segments need send_buffer / MSS; the rest
-      // leaves room for small ones (a full scoreboard holds back new data, like a full sndbuf).
-      sb_(cfg_.send_buffer / 256 + 64) {}
+      sb_(scoreboard_capacity(cfg_.send_buffer)) {}
 
 Connection::~Connection() = default;
 

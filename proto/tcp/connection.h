@@ -232,6 +232,10 @@ class Connection {
   void rcv_space_adjust();
   void snd_buf_expand();
   uint64_t app_taken() const { return stats_.bytes_in - recv_ring_.size(); }
+  // Scoreboard records for a send buffer: one per segment in flight; full-sized segments need
+  // buffer / MSS, the rest leaves room for small ones (a full scoreboard holds back new data,
+  // like a full sndbuf).
+  static size_t scoreboard_capacity(size_t send_buffer) { return send_buffer / 256 + 64; }
   void process_fin();
   void apply_syn_options(const TcpRepr& syn);
   void established();

@@ -14,15 +14,16 @@ uint32_t Connection::ts_now() const { return static_cast<uint32_t>(now_ / 1000) 
 // The TSval for a segment going out now; remembers when the last segment with each recent value
 // left (to the microsecond), so that the receiver's RTT measure can tell more than milliseconds.
 uint32_t Connection::stamp_tsval() {
-  uint32_t v = ts_now();
-  TsSent& last = ts_sent_[ts_sent_next_ % ts_sent_.size()];
-  if (ts_sent_n_ == 0 || ts_sent_[(ts_sent_next_ + ts_sent_.size() - 1) % ts_sent_.size()].val != v) {
-    last = TsSent{v, now_};
-    ++ts_sent_next_;
-    ts_sent_n_ = std::min<size_t>(ts_sent_n_ + 1, ts_sent_.size());
-  } else {
-    ts_sent_[(ts_sent_next_ + ts_sent_.size() - 1) % ts_sent_.size()].us = now_;
+  const uint32_t v = ts_now();
+  const size_t n = ts_sent_.size();
+  TsSent& newest = ts_sent_[(ts_sent_next_ + n - 1) % n];
+  if (ts_sent_n_ > 0 && newest.val == v) {
+    newest.us = now_;
+    return v;
   }
+  ts_sent_[ts_sent_next_ % n] = TsSent{v, now_};
+  ++ts_sent_next_;
+  ts_sent_n_ = std::min(ts_sent_n_ + 1, n);
   return v;
 }
 

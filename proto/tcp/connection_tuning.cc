@@ -104,7 +104,7 @@ void Connection::snd_buf_expand() {
     return;
   }
   send_ring_.grow(target);
-  sb_.grow(target / 256 + 64);  // as many records per byte as the constructor gives
+  sb_.grow(scoreboard_capacity(target));
   ++stats_.buffer_grows;
 }
 

@@ -8,14 +8,8 @@ namespace tuntcp::proto::tcp {
 ByteRing::ByteRing(size_t capacity) : buf_(new uint8_t[capacity ? capacity : 1]), cap_(capacity) {}
 
 size_t ByteRing::write(std::span<const uint8_t> data) {
-  size_t n = std::min(data.size(), free());
-  if (n == 0) return 0;
-  size_t tail = (head_ + len_) % cap_;
-  size_t first = std::min(n, cap_ - tail);
-  std::memcpy(buf_.get() + tail, data.data(), first);
-  if (n > first) std::memcpy(buf_.get(), data.data() + first, n - first);
-  len_ += n;
-  extent_ = std::max(extent_, len_);
+  size_t n = write_at(len_, data.first(std::min(data.size(), free())));
+  commit(n);
   return n;
 }
 
