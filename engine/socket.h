@@ -40,6 +40,14 @@ class Socket final : public proto::tcp::Env, public TimerNode {
   const proto::tcp::Connection& conn() const { return conn_; }
   uint32_t slot() const { return slot_; }
   uint16_t listener_port() const { return listener_port_; }
+  // Where this connection stands among all the process's connections, by creation: for a
+  // passive open, when its SYN was taken (with SYN cookies, its ACK). A client that opens
+  // connections one after another (connect() returns, then the next SYN) cannot get its second
+  // SYN to us before we answered its first, so whatever workers the two land on, the order of
+  // their numbers is the order the client opened them in: services that tell a client's
+  // connections apart by that order (iperf3's data streams) use it.
+  uint64_t open_order() const { return open_order_; }
+  void set_open_order(uint64_t n) { open_order_ = n; }
   // Tells the App when the state differs from the one it last saw (called by TcpStack::settle).
   void notify_state();
   bool embryonic = false;
@@ -68,6 +76,7 @@ class Socket final : public proto::tcp::Env, public TimerNode {
   uint16_t listener_port_;  // 0 for connections we opened
   proto::tcp::State seen_state_ = proto::tcp::State::kClosed;
   uint64_t grown_ = 0;  // bytes auto-tuning added to the buffers
+  uint64_t open_order_ = 0;
   proto::tcp::Connection conn_;
 };
 

@@ -123,6 +123,7 @@ Socket* TcpStack::create(const proto::FlowKey& key, std::unique_ptr<App> app, ui
     return nullptr;
   }
   slots_[slot] = std::make_unique<Socket>(*this, slot, key, config_for(key), std::move(app), listener_port);
+  slots_[slot]->set_open_order(limits_.opens.fetch_add(1, std::memory_order_relaxed));
   stats_.tcp_conns_open.add();
   return slots_[slot].get();
 }

@@ -53,7 +53,8 @@ class Iperf3Connection final : public App {
   void admit(Socket& s) {
     TcpStack& stack = s.stack();
     const uint64_t now = s.stack_now();
-    auto a = Registry::instance().admit(cookie_, stack.worker(), s.key(), now, now + kSetupGraceUs);
+    auto a = Registry::instance().admit(cookie_, stack.worker(), s.key(), s.open_order(), now,
+                                        now + kSetupGraceUs);
     switch (a.kind) {
       case Registry::Admission::Kind::kControl:
         role_ = Role::kControl;

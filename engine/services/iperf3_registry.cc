@@ -1,5 +1,7 @@
 #include "engine/services/iperf3_registry.h"
 
+#include <algorithm>
+
 #include "engine/services/iperf3_stream.h"
 
 namespace tuntcp::engine::services::iperf3 {
@@ -10,8 +12,8 @@ Registry& Registry::instance() {
 }
 
 Registry::Admission Registry::admit(const Cookie& cookie, uint32_t worker,
-                                    const proto::FlowKey& key, uint64_t now_us,
-                                    uint64_t setup_deadline_us) {
+                                    const proto::FlowKey& key, uint64_t open_order,
+                                    uint64_t now_us, uint64_t setup_deadline_us) {
   std::lock_guard lock(mu_);
   Admission a;
   if (active_ && active_->cookie == cookie) {
@@ -20,14 +22,19 @@ Registry::Admission Registry::admit(const Cookie& cookie, uint32_t worker,
     // Like iperf3, a connection with the test's cookie is a data stream only while the
     // server waits for streams; the client opens the ones the server receives on first.
     if (t.phase != Test::Phase::kCreateStreams || t.streams.size() >= expected) return a;
-    const size_t index = t.streams.size();
-    const bool sends = index >= static_cast<size_t>(t.receive_streams);
-    a.stream = std::make_shared<StreamSession>(stream_id(index), sends, worker, key,
-                                               t.control_worker, t.control);
+    a.stream = std::make_shared<StreamSession>(worker, key, open_order, t.control_worker,
+                                               t.control);
     t.streams.push_back(a.stream);
     a.kind = Admission::Kind::kStream;
     a.test = active_;
     if (t.streams.size() == expected) {
+      // All in: number them in the client's order; it opens the streams the server receives on
+      // first (iperf_create_streams(); for --bidir its sending streams, then its receiving ones).
+      std::sort(t.streams.begin(), t.streams.end(), [](const auto& x, const auto& y) {
+        return x->open_order() < y->open_order();
+      });
+      for (size_t i = 0; i < t.streams.size(); ++i)
+        t.streams[i]->assign(stream_id(i), i >= static_cast<size_t>(t.receive_streams));
       t.phase = Test::Phase::kRunning;
       a.all_connected = true;
       a.notify = t.control;

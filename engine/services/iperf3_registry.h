@@ -37,7 +37,9 @@ struct Test {
   Phase phase = Phase::kSetup;
   int receive_streams = 0;  // streams the server receives on (the client's first ones)
   int send_streams = 0;     // then the ones it sends on
-  std::vector<std::shared_ptr<StreamSession>> streams;  // in the order they connected
+  // The streams connected so far, by their cookie's arrival; once all are in, in the order the
+  // client opened them (which fixes their ids and directions).
+  std::vector<std::shared_ptr<StreamSession>> streams;
   // Past this, a new client may take the server over: the client of this test is wedged (it
   // stopped talking without closing). UINT64_MAX: no limit.
   uint64_t deadline_us = UINT64_MAX;
@@ -52,24 +54,34 @@ class Registry {
     std::shared_ptr<Test> test;
     std::shared_ptr<StreamSession> stream;  // kStream
     bool all_connected = false;             // kStream: it was the last one the test waits for
+                                            // (the streams' ids and directions are set now)
     bool evicted = false;                   // kControl: it replaced a wedged test
     // The control connection to tell: the test's own when all streams are connected, the
     // wedged test's when it was evicted.
     std::weak_ptr<ControlSession> notify;
     uint32_t notify_worker = 0;
   };
-  // A connection on `worker` with 4-tuple `key` sent `cookie`. It starts a new test when none
-  // runs (or the running one is past its deadline), joins the test with this cookie as a data
-  // stream while that test waits for streams, and is refused otherwise.
-  Admission admit(const Cookie& cookie, uint32_t worker, const proto::FlowKey& key, uint64_t now_us,
-                  uint64_t setup_deadline_us);
+  // A connection on `worker` with 4-tuple `key` and open order `open_order` (Socket::open_order)
+  // sent `cookie`. It starts a new test when none runs (or the running one is past its
+  // deadline), joins the test with this cookie as a data stream while that test waits for
+  // streams, and is refused otherwise.
+  //
+  // Which stream is which (its id, and with --bidir its direction) follows the order the client
+  // opened them in, not the order their cookies arrive: the client sends a stream's cookie
+  // right after its connect() returns and goes on to the next connect(), so a cookie delayed on
+  // a busy worker, or lost and sent again, arrives after the next stream's. Numbered by arrival,
+  // the server's stream 1 could be the client's stream 3: the results would pair the wrong
+  // counts, and the server would wait for bytes that never come on that stream (a hang at the
+  // end of the test). Roles are therefore given once the last stream is in.
+  Admission admit(const Cookie& cookie, uint32_t worker, const proto::FlowKey& key,
+                  uint64_t open_order, uint64_t now_us, uint64_t setup_deadline_us);
 
   // For the control connection of `t`:
   void set_control(const std::shared_ptr<Test>& t, std::weak_ptr<ControlSession> c);
   // Parameters accepted: data streams may connect now.
   void expect_streams(const std::shared_ptr<Test>& t, int receive, int send, uint64_t deadline_us);
   void set_deadline(const std::shared_ptr<Test>& t, uint64_t deadline_us);
-  // The streams connected so far, in order.
+  // The streams connected so far (once all are in: in the client's order, with their roles).
   std::vector<std::shared_ptr<StreamSession>> streams(const std::shared_ptr<Test>& t);
   // The test is over: no stream may join it any more and the next client may start. Returns
   // its streams (to close them).

@@ -30,6 +30,11 @@ void StreamSession::post(const std::shared_ptr<StreamSession>& st, TcpStack& fro
 void StreamSession::post_start(const std::shared_ptr<StreamSession>& st, TcpStack& from,
                                uint64_t start_us, uint64_t omit_us, uint64_t block_len) {
   post(st, from, [start_us, omit_us, block_len](StreamSession& self, Socket& s) {
+    self.started_ = true;
+    // Bytes may have come before TEST_START reached this worker (the client starts sending at
+    // TEST_RUNNING, which the control sent at the same time): they count for a stream the
+    // server receives on. On one it sends on the client sends nothing.
+    if (self.sends_) self.total_.store(0, std::memory_order_relaxed);
     self.block_len_ = block_len > 0 ? block_len : self.block_len_;
     if (omit_us > 0) {
       self.omit_pending_ = true;
@@ -84,7 +89,8 @@ void StreamSession::add(uint64_t n, uint64_t now_us) {
 }
 
 void StreamSession::on_data(Socket& s, size_t n) {
-  if (sends_ || n == 0) return;  // the client sends nothing on these; ignore if it does
+  // The client sends nothing on the streams the server sends on; ignore it if it does.
+  if (n == 0 || (started_ && sends_)) return;
   add(n, s.stack_now());
   if (total_bytes() >= expected_) report(s);
 }
@@ -127,7 +133,7 @@ void StreamSession::on_closed(Socket& s) {
 void StreamSession::report(Socket& s) {
   if (reported_) return;
   reported_ = true;
-  if (sends_)
+  if (started_ && sends_)
     retransmits_.store(static_cast<int64_t>(s.conn().stats().retransmits),
                        std::memory_order_relaxed);
   ControlSession::post_stream_reported(control_, control_worker_, s.stack());

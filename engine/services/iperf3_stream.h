@@ -6,6 +6,11 @@
 //
 // Byte counters are atomics written only by the owning worker; the control reads them after
 // the stream has reported (the command queue orders the two).
+//
+// A stream's id and direction are not known when it connects: the registry gives them once the
+// test's last stream is in (Registry::admit says why), under its mutex. The control reads them
+// after that; the stream's own worker only once TEST_START has reached it (post_start), which
+// the control posts after reading them.
 #pragma once
 
 #include <atomic>
@@ -25,14 +30,19 @@ class ControlSession;
 
 class StreamSession {
  public:
-  StreamSession(int id, bool sends, uint32_t worker, const proto::FlowKey& key,
+  StreamSession(uint32_t worker, const proto::FlowKey& key, uint64_t open_order,
                 uint32_t control_worker, std::weak_ptr<ControlSession> control)
-      : id_(id),
-        sends_(sends),
-        worker_(worker),
+      : worker_(worker),
         key_(key),
+        open_order_(open_order),
         control_worker_(control_worker),
         control_(std::move(control)) {}
+
+  // The registry, once every stream of the test is in: iperf3 id and direction.
+  void assign(int id, bool sends) {
+    id_ = id;
+    sends_ = sends;
+  }
 
   // --- connection events (the App of the connection forwards them) ---
   void on_data(Socket& s, size_t n);
@@ -57,6 +67,7 @@ class StreamSession {
   bool sends() const { return sends_; }
   uint32_t worker() const { return worker_; }
   const proto::FlowKey& key() const { return key_; }
+  uint64_t open_order() const { return open_order_; }
   // Bytes after the omitted seconds (what the results report), and in all.
   uint64_t counted_bytes() const {
     return total_.load(std::memory_order_relaxed) - omitted_.load(std::memory_order_relaxed);
@@ -72,10 +83,11 @@ class StreamSession {
   void fill(Socket& s);
   void report(Socket& s);
 
-  const int id_;
-  const bool sends_;  // the server sends on this stream
+  int id_ = 0;
+  bool sends_ = false;  // the server sends on this stream
   const uint32_t worker_;
   const proto::FlowKey key_;
+  const uint64_t open_order_;
   const uint32_t control_worker_;
   const std::weak_ptr<ControlSession> control_;
 
@@ -85,6 +97,7 @@ class StreamSession {
 
   // Owned by the stream's worker.
   bool open_ = true;
+  bool started_ = false;  // TEST_START has come: id_ and sends_ may be read here
   bool sending_ = false;
   uint64_t block_len_ = 128 * 1024;  // the client's -l
   uint64_t block_left_ = 0;          // bytes still to send to complete the current block

@@ -4,7 +4,8 @@
 
 TT_BUILD_DEPS=(cmake ninja-build g++ pkg-config liburing-dev libconcurrentqueue-dev libmimalloc-dev
                libcli11-dev libgtest-dev libbenchmark-dev clang libclang-rt-14-dev)
-TT_RUN_DEPS=(iproute2 iputils-ping netcat-openbsd iperf3 iperf jq procps util-linux tshark passwd hping3)
+TT_RUN_DEPS=(iproute2 iputils-ping netcat-openbsd iperf3 iperf jq procps util-linux tshark passwd hping3
+             iptables python3)
 
 tt_install_deps() {
   local want=("${TT_BUILD_DEPS[@]}" "${TT_RUN_DEPS[@]}" "$@") missing=() p
