@@ -269,7 +269,8 @@ void TcpStack::emit(const Socket& s, const tcp::TcpRepr& h, std::span<const uint
     v.flags = io::vnet::kNeedsCsum;
     v.csum_start = static_cast<uint16_t>(proto::kIpv4MinHeader);
     v.csum_offset = 16;
-    const uint32_t mss = s.conn().snd_mss();
+    // The segment size for this header's options (SACK blocks make it smaller than snd_mss).
+    const uint32_t mss = s.conn().payload_mss(h.opt);
     if (payload > mss) {
       // TSO: the kernel takes this super-segment as MSS-sized segments (it delivers it whole
       // to its socket; GSO cuts it only if it has to leave the host).

@@ -375,7 +375,7 @@ void Connection::on_persist() {
     // Linux tcp_write_wakeup(): the window opened a little; send what fits.
     output();
     if (snd_nxt_ == snd_una_) {
-      uint32_t len = std::min({wnd_end.since(snd_nxt_), data_end().since(snd_nxt_), snd_mss_});
+      uint32_t len = std::min({wnd_end.since(snd_nxt_), data_end().since(snd_nxt_), current_mss()});
       if (sb_.full()) return;
       send_new(len, false);
       arm_rto();

@@ -182,7 +182,14 @@ class Connection {
   Seq rcv_nxt() const { return rcv_nxt_; }
   uint32_t snd_wnd() const { return snd_wnd_; }
   uint32_t rcv_wnd() const { return rcv_adv_ > rcv_nxt_ ? rcv_adv_.since(rcv_nxt_) : 0; }
+  // The usual payload of a full segment: the MSS less the timestamp option (Linux mss_cache).
+  // Congestion control and loss detection count in it.
   uint32_t snd_mss() const { return snd_mss_; }
+  // RFC 9293 3.7.1, RFC 6691: the payload a segment may carry when its header has the options
+  // `o`: every option comes out of the payload, so the datagram fits the MTU. The one rule
+  // for segment sizes: output() cuts segments with it (current_mss()), and a TSO
+  // super-segment's gso_size is it for the header the segment was emitted with.
+  uint32_t payload_mss(const TcpOptions& o) const;
   uint8_t snd_wscale() const { return snd_wscale_; }
   uint8_t rcv_wscale() const { return rcv_wscale_; }
   bool ts_enabled() const { return ts_ok_; }
@@ -251,7 +258,9 @@ class Connection {
   bool retransmit(size_t i);
   void retransmit_head();
   uint32_t in_flight() const;
-  uint32_t max_segment() const;
+  uint32_t max_segment(uint32_t mss) const;
+  uint32_t current_mss();
+  size_t sack_blocks(SackBlock* out, bool with_dsack);
   void transmit(TcpRepr& h, TwoSpans payload);
   void fill_options(TcpRepr& h);
   uint16_t advertise_window();
@@ -370,7 +379,8 @@ class Connection {
 
   // Options (RFC 7323, RFC 2018).
   uint16_t peer_mss_ = 536;
-  uint32_t snd_mss_ = 536;
+  uint32_t eff_mss_ = 536;  // the payload of a segment without options: min(peer's MSS, ours)
+  uint32_t snd_mss_ = 536;  // eff_mss_ less the timestamp option when negotiated
   uint8_t our_wscale_ = 0;  // offered in our SYN
   uint8_t snd_wscale_ = 0;
   uint8_t rcv_wscale_ = 0;

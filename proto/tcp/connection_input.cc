@@ -58,8 +58,8 @@ void Connection::apply_syn_options(const TcpRepr& syn) {
   }
   sack_ok_ = cfg_.sack && syn.opt.sack_permitted;
   // Linux tcp_sync_mss(): the payload size is the smaller MSS less the timestamp option.
-  uint32_t mss = std::min<uint32_t>(peer_mss_, cfg_.mss);
-  snd_mss_ = ts_ok_ ? mss - 12 : mss;
+  eff_mss_ = std::min<uint32_t>(peer_mss_, cfg_.mss);
+  snd_mss_ = ts_ok_ ? eff_mss_ - 12 : eff_mss_;
   if (cfg_.tso_max > snd_mss_) sb_.set_split_unit(snd_mss_);
   // Linux tcp_initialize_rcv_mss(): a conservative first guess of the peer's segment size.
   rcv_mss_ = std::clamp<uint32_t>(std::min(eff_rcv_mss(), snd_mss_), 88, 536);

@@ -79,21 +79,43 @@ uint16_t Connection::advertise_window() {
   return static_cast<uint16_t>(field);
 }
 
+// The SACK blocks the next segment carries, into `out` (room for kMaxSackBlocks). RFC 2018 3:
+// while out-of-order data is queued (3 fit beside timestamps); RFC 2883 4: a pending D-SACK
+// block first. Changes nothing a second call would see differently, so current_mss() can ask
+// before the segment is cut and fill_options() gets the same blocks.
+size_t Connection::sack_blocks(SackBlock* out, bool with_dsack) {
+  if (!sack_ok_) return 0;
+  const size_t max = ts_ok_ ? 3 : 4;
+  size_t n = 0;
+  if (dsack_pending_ && with_dsack) out[n++] = dsack_;
+  if (!ooo_.empty()) n += sack_.build(ooo_, rcv_nxt_, max - n, out + n);
+  return n;
+}
+
+uint32_t Connection::payload_mss(const TcpOptions& o) const {
+  const auto opts = static_cast<uint32_t>(options_len(o));
+  return eff_mss_ > opts ? eff_mss_ - opts : 1;
+}
+
+// The payload of the next data segment: the MSS less the options it will carry (Linux
+// tcp_current_mss()). With nothing to SACK that is snd_mss_ (timestamps only, or nothing).
+uint32_t Connection::current_mss() {
+  if (!sack_ok_ || (ooo_.empty() && !dsack_pending_)) return snd_mss_;
+  TcpOptions o;
+  if (ts_ok_) o.ts = Timestamps{};
+  o.sack_count = static_cast<uint8_t>(sack_blocks(o.sack.data(), true));
+  return payload_mss(o);
+}
+
 void Connection::fill_options(TcpRepr& h) {
   // RFC 7323 3.2: once negotiated, every non-RST segment carries timestamps.
   if (ts_ok_) h.opt.ts = Timestamps{stamp_tsval(), ts_recent_};
-  // RFC 2018 3: SACK blocks while out-of-order data is queued (3 fit beside timestamps).
-  // RFC 2883 4: a D-SACK block goes first, once.
-  if (!sack_ok_) return;
-  size_t max = ts_ok_ ? 3 : 4;
-  size_t n = 0;
-  if (dsack_pending_ && h.has(Flags::ACK)) {
-    h.opt.sack[n++] = dsack_;
+  const bool dsack = dsack_pending_ && h.has(Flags::ACK);
+  h.opt.sack_count = static_cast<uint8_t>(sack_blocks(h.opt.sack.data(), dsack));
+  if (dsack && h.opt.sack_count > 0) {  // a D-SACK block goes once
     dsack_pending_ = false;
     ++stats_.dsacks_sent;
   }
-  if (!ooo_.empty()) n += sack_.build(ooo_, rcv_nxt_, max - n, h.opt.sack.data() + n);
-  h.opt.sack_count = static_cast<uint8_t>(n);
 }
 
 void Connection::transmit(TcpRepr& h, TwoSpans p) {
@@ -200,7 +222,8 @@ void Connection::send_data(Seq seq, uint32_t len, bool fin) {
   Seq end = seq + len + (fin ? 1 : 0);
   if (seq < snd_max_) ++stats_.retransmits;
   if (end > snd_max_) snd_max_ = end;
-  if (len < snd_mss_ && seq + len > snd_sml_) snd_sml_ = seq + len;
+  // Linux tcp_minshall_update(): a segment shorter than what fitted counts as small.
+  if (len < snd_mss_ && seq + len > snd_sml_ && len < current_mss()) snd_sml_ = seq + len;
   if (fin) fin_sent_ = true;
   stats_.bytes_out += len;
   transmit(h, send_ring_.peek(seq.since(ring_seq_), len));
@@ -221,10 +244,12 @@ void Connection::send_new(uint32_t len, bool fin) {
 // Scoreboard record i again (fast retransmit, partial ACK, RTO, RACK, TLP). A small record
 // absorbs the lost ones after it first (Linux tcp_retrans_try_collapse()).
 bool Connection::retransmit(size_t i) {
-  if (sb_.at(i).len < snd_mss_) sb_.collapse(i, snd_mss_);
+  // Cut to what fits beside this segment's options, as a first transmission is.
+  const uint32_t mss = current_mss();
+  if (sb_.at(i).len < mss) sb_.collapse(i, mss);
   // A lost TSO super-segment goes again one MSS at a time (Linux tcp_retransmit_skb() fragments
   // to the current MSS): cwnd after a loss covers a few segments, not 64 KB.
-  if (sb_.at(i).len > snd_mss_) sb_.split(i, snd_mss_);
+  if (sb_.at(i).len > mss) sb_.split(i, mss);
   const TxSegment& r = sb_.at(i);
   // Linux __tcp_retransmit_skb(): nothing beyond a shrunk window except the head.
   if (r.seq >= snd_una_ + snd_wnd_ && r.seq != snd_una_) return false;
@@ -250,9 +275,9 @@ void Connection::retransmit_head() {
 }
 
 // Payload of the largest segment output() may emit: one MSS, or a multiple of it with TSO.
-uint32_t Connection::max_segment() const {
-  if (cfg_.tso_max <= snd_mss_ || snd_mss_ == 0) return snd_mss_;
-  return cfg_.tso_max / snd_mss_ * snd_mss_;
+uint32_t Connection::max_segment(uint32_t mss) const {
+  if (cfg_.tso_max <= mss || mss == 0) return mss;
+  return cfg_.tso_max / mss * mss;
 }
 
 // What cwnd is compared with: RFC 6675 pipe, except during NewReno recovery, where RFC 5681
@@ -276,7 +301,7 @@ void Connection::output() {
   for (;;) {
     size_t i = sb_.next_lost();
     if (i == SackScoreboard::kNone) break;
-    uint32_t need = std::min(sb_.at(i).seg_len(), snd_mss_);
+    uint32_t need = std::min(sb_.at(i).seg_len(), current_mss());
     uint32_t inflight = in_flight();
     uint32_t cwnd = cc_->cwnd();
     if (inflight >= cwnd || cwnd - inflight < need) break;
@@ -300,15 +325,16 @@ void Connection::output() {
     uint32_t flight = in_flight();
     uint32_t cwnd = cc_->cwnd() + limited;
     uint32_t cwnd_avail = cwnd > flight ? cwnd - flight : 0;
-    uint32_t want = std::min(unsent, max_segment());
+    const uint32_t mss = current_mss();  // less this segment's SACK blocks
+    uint32_t want = std::min(unsent, max_segment(mss));
     // Congestion-limited: wait for ACKs rather than cut a short segment.
-    if (cwnd_avail < std::min(want, snd_mss_)) break;
+    if (cwnd_avail < std::min(want, mss)) break;
     uint32_t len = std::min({want, wnd_avail, cwnd_avail});
     // A super-segment carries only full-sized segments, except at the end of the data.
-    if (len > snd_mss_ && len < unsent) len -= len % snd_mss_;
+    if (len > mss && len < unsent) len -= len % mss;
     bool fin = fin_pending && len == unsent;
     if (len == 0 && !fin) break;
-    if (len > 0 && len < snd_mss_ && !fin) {
+    if (len > 0 && len < mss && !fin) {
       if (len < unsent) {
         // RFC 1122 4.2.3.4 sender SWS avoidance: a window-limited piece goes only if it is at
         // least half the largest window the peer offered.

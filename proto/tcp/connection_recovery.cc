@@ -423,7 +423,7 @@ void Connection::on_tlp() {
   uint32_t unsent = de > snd_nxt_ ? de.since(snd_nxt_) : 0;
   Seq wnd_end = snd_una_ + snd_wnd_;
   uint32_t wnd_avail = wnd_end > snd_nxt_ ? wnd_end.since(snd_nxt_) : 0;
-  uint32_t len = std::min(unsent, snd_mss_);
+  uint32_t len = std::min(unsent, current_mss());
   if (len > 0 && len <= wnd_avail && !sb_.full()) {
     send_new(len, fin_queued_ && len == unsent);
     sent = true;
