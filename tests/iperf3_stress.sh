@@ -1,31 +1,33 @@
 #!/usr/bin/env bash
-# iperf3 end-of-test stress (not in CI: about 15 minutes with the defaults). Runs stock iperf3
-# clients with several streams against tuntcp over and over, in the two set-ups where the
+# iperf3 end-of-test stress (not in CI: about 20 minutes with the defaults). Runs stock iperf3
+# clients with several streams against tuntcp over and over, in the set-ups where the
 # end of a multi-stream test used to hang, and fails if any run does not finish:
 #   A. --queues 1 --workers 1 --impair loss=1%,reorder=10%,delay=2ms  (faults, one worker)
 #   B. --queues 2 --workers 2, with two CPU hogs keeping both cores busy
 #   C. --queues 2 --workers 3, with two CPU hogs
-# In each: `iperf3 -t 2 -P 6`, `-P 8` and `--bidir -P 8` (A and B), `-P 4` (C), N times each.
+#   D. --queues 2 --workers 2, with two CPU hogs
+# In each: `iperf3 -t 2 -P 6`, `-P 8` and `--bidir -P 8` (A and B), `-P 4` (C and D), N times
+# each.
 # Every client is bounded by `timeout` (a hang is a run that has not ended 25 s after it
 # started, for a 2 s test); every run's JSON must have no error and, where tuntcp receives,
 # equal sender and receiver byte counts per stream. Prints one line per set-up and case.
 #
-#   tests/iperf3_stress.sh [--runs N] [--setups ABC] [--no-build]     (as root; default N = 50)
+#   tests/iperf3_stress.sh [--runs N] [--setups ABCD] [--no-build]     (as root; default N = 50)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-runs=50 build=1 setups=ABC
+runs=50 build=1 setups=ABCD
 while [[ $# -gt 0 ]]; do
   case $1 in
     --runs) runs=$2; shift ;;
     --setups) setups=$2; shift ;;
     --no-build) build=0 ;;
-    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
     *) echo "tests/iperf3_stress.sh: unknown argument $1" >&2; exit 2 ;;
   esac
   shift
 done
 [[ $runs =~ ^[0-9]+$ && $runs -ge 1 ]] || { echo "tests/iperf3_stress.sh: --runs needs a whole number >= 1" >&2; exit 2; }
-[[ $setups =~ ^[ABC]+$ ]] || { echo "tests/iperf3_stress.sh: --setups takes letters from ABC" >&2; exit 2; }
+[[ $setups =~ ^[ABCD]+$ ]] || { echo "tests/iperf3_stress.sh: --setups takes letters from ABCD" >&2; exit 2; }
 source tests/lib/deps.sh
 tt_install_deps
 if [[ $build -eq 1 ]]; then
@@ -114,6 +116,7 @@ run_setup() {
   --queues 1 --workers 1 --impair loss=1%,reorder=10%,delay=2ms
 [[ $setups == *B* ]] && run_setup B 1 "-P 6;-P 8;--bidir -P 8" --queues 2 --workers 2
 [[ $setups == *C* ]] && run_setup C 1 "-P 4" --queues 2 --workers 3
+[[ $setups == *D* ]] && run_setup D 1 "-P 4" --queues 2 --workers 2
 
 if [[ $failures -gt 0 ]]; then
   echo "[iperf3_stress] FAIL: $failures run(s) hung or failed" >&2
