@@ -33,8 +33,6 @@ class SinkEnv final : public tcp::Env {
     // Build the header as the engine would (the checksum over the payload included).
     header_len = tcp::emit_header(h, {hdr, sizeof hdr}, kLocal, kRemote, a, b);
   }
-  void hold(uint32_t) override {}
-  void release(uint32_t) override {}
   size_t on_data(std::span<const uint8_t> d) override {
     delivered += d.size();
     return d.size();

@@ -1,4 +1,4 @@
-// The application API (DESIGN.md "Application API"): services run on the worker that owns the
+// The application API (README, "Architecture"): services run on the worker that owns the
 // connection, through callbacks; they never block and never see threads.
 //
 //   on_accept      the connection is established (passive or active open)

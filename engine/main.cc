@@ -13,6 +13,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "engine/clock.h"
 #include "engine/client.h"
 #include "engine/engine.h"
 #include "engine/log.h"
@@ -28,11 +29,7 @@ using namespace tuntcp;
 
 namespace {
 
-double now_s() {
-  timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec + ts.tv_nsec / 1e9;
-}
+double now_s() { return static_cast<double>(tuntcp::engine::clock::now_us()) / 1e6; }
 
 }  // namespace
 

@@ -6,12 +6,11 @@
 #include <iterator>
 
 #include "engine/clock.h"
+#include "engine/completion_tags.h"
 #include "engine/log.h"
 
 namespace tuntcp::engine {
 namespace {
-constexpr uint64_t kWriteTag = 1ull << 62;
-constexpr uint64_t kZeroCopyTag = 1ull << 61;  // the WRITEV of transmit_zero_copy()
 }
 
 PacketIo::PacketIo(uint32_t worker, int tun_fd, io::BufferPool& pool, uint32_t partition,
@@ -118,7 +117,7 @@ void PacketIo::transmit_zero_copy(io::BufId id, uint32_t head_len, std::span<con
   make_room();
   io_uring_sqe* sqe = ring_->sqe();
   io_uring_prep_writev(sqe, fd_, iov.data(), n, 0);
-  io_uring_sqe_set_data64(sqe, kWriteTag | kZeroCopyTag | (uint64_t{len} << 32) | id);
+  io_uring_sqe_set_data64(sqe, tag::write(id, len, /*zero_copy=*/true));
   ++writes_in_flight_;
   ++zc_in_flight_;
 }
@@ -162,7 +161,7 @@ void PacketIo::submit_write(io::BufId id, uint32_t len) {
     io_uring_prep_write(sqe, fd_, pool_.data(id), len, 0);
   }
   // The length rides in the tag (bits 32-60): a refused write can go again, a short one is seen.
-  io_uring_sqe_set_data64(sqe, kWriteTag | (uint64_t{len} << 32) | id);
+  io_uring_sqe_set_data64(sqe, tag::write(id, len, /*zero_copy=*/false));
   ++writes_in_flight_;
 }
 
@@ -197,17 +196,17 @@ void PacketIo::drain(uint32_t max_rounds) {
 
 void PacketIo::reap() {
   ring_->for_each_cqe([&](io_uring_cqe* cqe) {
-    const uint64_t tag = io_uring_cqe_get_data64(cqe);
-    if (tag == kEventTag) {
+    const uint64_t t = io_uring_cqe_get_data64(cqe);
+    if (t == tag::kEvent) {
       event_completed_ = true;
       return;
     }
-    if (tag & kWriteTag) {
+    if (tag::is_write(t)) {
       --writes_in_flight_;
-      const auto id = static_cast<io::BufId>(tag & 0xffffffffu);
-      const auto len = static_cast<uint32_t>((tag >> 32) & 0x1fffffffu);
+      const io::BufId id = tag::write_buffer(t);
+      const uint32_t len = tag::write_len(t);
       const int res = cqe->res;
-      const bool zero_copy = tag & kZeroCopyTag;
+      const bool zero_copy = tag::is_zero_copy(t);
       if (zero_copy) --zc_in_flight_;
       // A zero-copy write is not written again when refused: the payload it points to may be
       // gone by then. It counts as failed, and TCP sends the segment again.

@@ -69,7 +69,6 @@ class PacketIo {
   }
   // A datagram arrived from a reader: the worker holds its one reference.
   void adopt(io::BufId id) { pool_.refs(id) = 1; }
-  void hold(io::BufId id) { ++pool_.refs(id); }
   void release(io::BufId id);
 
   // Submits queued writes and reaps completed ones; hands released foreign buffers back.
@@ -87,8 +86,6 @@ class PacketIo {
   // `max_rounds` rounds of waiting, counted as tx_error).
   void drain(uint32_t max_rounds);
   uint32_t buffers_in_use() const;
-
-  static constexpr uint64_t kEventTag = 1ull << 63;
 
  private:
   class TxPort;  // the ImpairPort through which --impair-out writes, copies and drops

@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "engine/clock.h"
+#include "engine/completion_tags.h"
 #include "engine/log.h"
 #include "io/uring.h"
 #include "proto/flow.h"
@@ -13,8 +14,6 @@
 namespace tuntcp::engine {
 namespace {
 
-constexpr uint64_t kReadTag = 1;
-constexpr uint64_t kCancelTag = 2;
 constexpr uint16_t kBufGroup = 0;
 // With --impair-in duplicate=..., buffers kept out of the provided ring for the copies.
 constexpr uint32_t kDuplicateReserve = 32;
@@ -73,7 +72,7 @@ void Reader::run() {
     }
     sqe->flags |= IOSQE_BUFFER_SELECT;
     sqe->buf_group = kBufGroup;
-    io_uring_sqe_set_data64(sqe, kReadTag);
+    io_uring_sqe_set_data64(sqe, tag::kRead);
     ++reads_armed;
   };
   auto target_reads = [&]() -> uint32_t {
@@ -113,8 +112,8 @@ void Reader::run() {
     if (!stopping && stop_.load(std::memory_order_relaxed)) stopping = true;
     if (stopping && !cancel_sent && reads_armed > 0) {
       io_uring_sqe* sqe = ring.sqe();
-      io_uring_prep_cancel64(sqe, kReadTag, IORING_ASYNC_CANCEL_ALL);
-      io_uring_sqe_set_data64(sqe, kCancelTag);
+      io_uring_prep_cancel64(sqe, tag::kRead, IORING_ASYNC_CANCEL_ALL);
+      io_uring_sqe_set_data64(sqe, tag::kCancel);
       cancel_sent = true;
     }
     if (stopping && reads_armed == 0) break;
@@ -135,7 +134,7 @@ void Reader::run() {
 
     uint32_t got = 0;
     ring.for_each_cqe([&](io_uring_cqe* cqe) {
-      if (io_uring_cqe_get_data64(cqe) != kReadTag) return;
+      if (io_uring_cqe_get_data64(cqe) != tag::kRead) return;
       const bool more = multishot && (cqe->flags & IORING_CQE_F_MORE);
       if (!more) --reads_armed;
       if (cqe->flags & IORING_CQE_F_BUFFER) {

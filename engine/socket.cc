@@ -44,8 +44,6 @@ void Socket::transmit(const proto::tcp::TcpRepr& hdr, std::span<const uint8_t> a
   stack_.emit(*this, hdr, a, b);
 }
 
-void Socket::hold(uint32_t buffer_id) { stack_.io().hold(buffer_id); }
-void Socket::release(uint32_t buffer_id) { stack_.io().release(buffer_id); }
 
 void Socket::on_established() {
   stack_.established(*this);

@@ -60,8 +60,6 @@ class Socket final : public proto::tcp::Env, public TimerNode {
   // proto::tcp::Env
   void transmit(const proto::tcp::TcpRepr& hdr, std::span<const uint8_t> a,
                 std::span<const uint8_t> b) override;
-  void hold(uint32_t buffer_id) override;
-  void release(uint32_t buffer_id) override;
   void on_established() override;
   size_t on_data(std::span<const uint8_t> data) override;
   void on_writable() override;

@@ -302,7 +302,7 @@ void TcpStack::send_stateless(const tcp::TcpRepr& h, uint32_t src, uint32_t dst)
   send_ipv4(id, src, dst, 0, hl, {});
 }
 
-void TcpStack::input(io::BufId buf, const proto::Ipv4View& ip, uint64_t now_us,
+void TcpStack::input(const proto::Ipv4View& ip, uint64_t now_us,
                      const io::VnetHdr& vnet) {
   now_ = now_us;
   const auto segment = ip.payload();
@@ -319,7 +319,6 @@ void TcpStack::input(io::BufId buf, const proto::Ipv4View& ip, uint64_t now_us,
     stats_.drop(Drop::k_tcp_malformed);
     return;
   }
-  seg.buffer = buf;
   const proto::FlowKey key{ip.src, ip.dst, seg.hdr.src_port, seg.hdr.dst_port, proto::ipproto::kTcp};
   const uint32_t slot = table_.find(key);
   if (slot != ConnTable::kNone) {

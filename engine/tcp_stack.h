@@ -42,9 +42,9 @@ class TcpStack {
   // Returns false (and logs) if no port or slot is free.
   bool connect(uint32_t remote, uint16_t port, std::unique_ptr<App> app, uint64_t now_us);
 
-  // A TCP datagram for us. `buf` holds the datagram; the caller keeps its own reference and
-  // releases it afterwards (a connection may hold() one more for out-of-order data).
-  void input(io::BufId buf, const proto::Ipv4View& ip, uint64_t now_us, const io::VnetHdr& vnet);
+  // A TCP datagram for us; it lives in a packet buffer the caller releases afterwards (nothing
+  // here keeps a pointer into it: out-of-order data is copied into the receive buffer).
+  void input(const proto::Ipv4View& ip, uint64_t now_us, const io::VnetHdr& vnet);
   void run_timers(uint64_t now_us);
   // End of a batch: sends the ACKs connections deferred while it was processed (--ack-coalesce).
   void flush_acks(uint64_t now_us);

@@ -1,10 +1,10 @@
 #include "engine/worker.h"
 
-#include <time.h>
-
 #include <algorithm>
 #include <vector>
 
+#include "engine/clock.h"
+#include "engine/completion_tags.h"
 #include "engine/log.h"
 #include "engine/services/services.h"
 #include "engine/tcp_stack.h"
@@ -13,12 +13,6 @@
 
 namespace tuntcp::engine {
 namespace {
-
-uint64_t monotonic_us() {
-  timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<uint64_t>(ts.tv_sec) * 1000000 + static_cast<uint64_t>(ts.tv_nsec) / 1000;
-}
 
 Drop drop_of(proto::Ipv4Drop d) {
   switch (d) {
@@ -104,7 +98,7 @@ void Worker::handle(PacketRef pkt, uint64_t now_us) {
       handle_icmp(pkt, ip);
       return;
     case proto::ipproto::kTcp:
-      tcp_->input(pkt.buf, ip, now_us, io_.vnet(pkt.buf));
+      tcp_->input(ip, now_us, io_.vnet(pkt.buf));
       break;
     case proto::ipproto::kUdp:
       // No UDP sockets: every port is closed (RFC 1122 4.1.3.1, as Linux answers).
@@ -119,7 +113,7 @@ void Worker::handle(PacketRef pkt, uint64_t now_us) {
 }
 
 void Worker::process_batch(const PacketRef* pkts, size_t n) {
-  const uint64_t now = monotonic_us();  // one clock read per batch
+  const uint64_t now = clock::now_us();  // one clock read per batch
   tcp_->set_now(now);
   for (size_t i = 0; i < n; ++i) handle(pkts[i], now);
   tcp_->flush_acks(now);
@@ -133,7 +127,7 @@ void Worker::run_commands() {
   Command c;
   bool ran = false;
   while (inbox_.commands().try_dequeue(c)) {
-    tcp_->set_now(monotonic_us());
+    tcp_->set_now(clock::now_us());
     c(*tcp_);
     ran = true;
   }
@@ -159,13 +153,13 @@ void Worker::run() {
   io_.attach(&ring);
   io_.enable_zero_copy(opts_.tx_zero_copy && !ring.sqpoll());
   tcp_ = std::make_unique<TcpStack>(index_, opts_, io_, stats_, isn_secret_, limits_,
-                                    monotonic_us());
+                                    clock::now_us());
   tcp_->set_poster([this](uint32_t w, Command c) { directory_.at(w)->post(std::move(c)); });
   std::string err;
   for (const auto& svc : services::parse_service_list(opts_.services, err))
     tcp_->listen(svc.port, *services::factory_for(svc.name));
   if (client_result_) {
-    const uint64_t now = monotonic_us();
+    const uint64_t now = clock::now_us();
     if (!tcp_->connect(opts_.connect_addr, opts_.connect_port,
                        make_client(client_plan_, *client_result_, now), now)) {
       client_result_->outcome = "no local port or connection slot";
@@ -185,7 +179,7 @@ void Worker::run() {
       continue;
     }
     run_commands();
-    const uint64_t now = monotonic_us();
+    const uint64_t now = clock::now_us();
     tcp_->run_timers(now);
     io_.flush();
     if (stop_.load(std::memory_order_acquire) && inbox_.queue().size_approx() == 0) break;
@@ -195,7 +189,7 @@ void Worker::run() {
     if (!eventfd_armed_) {
       io_uring_sqe* sqe = ring.sqe();
       io_uring_prep_read(sqe, inbox_.eventfd_fd(), &eventfd_value_, sizeof eventfd_value_, 0);
-      io_uring_sqe_set_data64(sqe, PacketIo::kEventTag);
+      io_uring_sqe_set_data64(sqe, tag::kEvent);
       eventfd_armed_ = true;
     }
     if (opts_.busy_poll) continue;  // spin: the inbox, timers and completions again at once
@@ -207,7 +201,7 @@ void Worker::run() {
     io_.reap();
   }
   // Shutdown: RST every open connection (as a process exit would), then drain the writes.
-  tcp_->abort_all(monotonic_us());
+  tcp_->abort_all(clock::now_us());
   io_.flush_held();
   io_.flush();
   io_.drain(10000);

@@ -1,7 +1,7 @@
 // The packet buffer pool: one mmap'd region (huge pages when the system has them) cut into
 // fixed-size slots, split into partitions, one per owning thread.
 //
-// Ownership rules (DESIGN.md "Buffers"):
+// Ownership rules (README, "Architecture": buffers):
 //  * Every buffer belongs to exactly one partition, and a partition to exactly one thread.
 //  * A buffer has one user at a time; it travels between threads as a 32-bit BufId, never copied.
 //  * Whoever is done with a buffer gives it back. The owner thread puts it straight on its free

@@ -1,7 +1,7 @@
 // The multi-queue TUN device: one file descriptor per queue, all on one interface.
 // IFF_TUN | IFF_NO_PI | IFF_MULTI_QUEUE: every read returns one IP datagram, every write sends
 // one. The kernel spreads flows over the queues and learns from our writes which queue a flow
-// lives on (DESIGN.md "Multi-queue steering").
+// lives on (README, "Architecture": steering).
 #pragma once
 
 #include <cstdint>

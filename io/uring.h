@@ -8,7 +8,7 @@
 
 namespace tuntcp::io {
 
-// Constants newer than the Linux 6.1 headers this machine compiles against (DESIGN.md).
+// Constants newer than the Linux 6.1 headers Debian 12 compiles against (the kernel is newer).
 inline constexpr uint8_t kOpReadMultishot = 49;  // IORING_OP_READ_MULTISHOT, Linux 6.7
 
 class Ring {

@@ -2,8 +2,8 @@
 //
 // The engine feeds it parsed segments (on_segment) and timer ticks (on_timer, when
 // next_deadline() is due), and the application calls send/read/close. Everything it emits goes
-// through the Env it was given: segments to transmit, buffer hold/release for out-of-order
-// payload, and application events. Time is an argument (microseconds, any monotonic origin).
+// through the Env it was given: segments to transmit and application events. Payload spans are
+// used during the call only (out-of-order data is copied into the receive buffer). Time is an argument (microseconds, any monotonic origin).
 //
 // Callbacks may call back into the connection (send, read, close, abort). Do not destroy the
 // connection from inside a callback: check state() == State::kClosed after the call returns.
@@ -13,7 +13,6 @@
 #include <cstdint>
 #include <span>
 
-#include "proto/tcp/buffers.h"
 #include "proto/tcp/config.h"
 #include "proto/tcp/cubic.h"
 #include "proto/tcp/newreno.h"
@@ -84,8 +83,9 @@ enum class CaState : uint8_t {
   kLoss,      // after an RTO until SND.UNA passes the point it fired at (RFC 5681 3.1, 6582 4.1)
 };
 
-class Env : public BufferOwner {
+class Env {
  public:
+  virtual ~Env() = default;
   // A segment to send: header fields and options in `hdr`; payload in a then b (the send ring
   // may wrap). The spans are valid only during the call.
   virtual void transmit(const TcpRepr& hdr, std::span<const uint8_t> a, std::span<const uint8_t> b) = 0;
@@ -109,8 +109,7 @@ class Env : public BufferOwner {
 
 struct SegmentIn {
   TcpRepr hdr;
-  std::span<const uint8_t> payload;
-  uint32_t buffer = kNoBuffer;  // the packet buffer `payload` lives in, for zero-copy holding
+  std::span<const uint8_t> payload;  // valid during the call only
 };
 
 // What the engine should do with the connection after on_segment().
@@ -234,8 +233,6 @@ class Connection {
   void offer_readable();
   // Buffer auto-tuning (connection_tuning.cc).
   void rcv_rtt_measure(const TcpRepr& h, uint32_t plen);
-  uint32_t stamp_tsval();
-  std::optional<uint64_t> tsval_sent_us(uint32_t v) const;
   void rcv_space_adjust();
   void snd_buf_expand();
   uint64_t app_taken() const { return stats_.bytes_in - recv_ring_.size(); }
@@ -266,6 +263,10 @@ class Connection {
   uint16_t advertise_window();
   uint16_t window_field_if_advertised() const;
   uint32_t ts_now() const;
+  // The TSval of a segment going out now; the receiver's RTT measure (connection_tuning.cc)
+  // asks when the last segment with a given TSval left.
+  uint32_t stamp_tsval();
+  std::optional<uint64_t> tsval_sent_us(uint32_t v) const;
   bool can_send_data() const;
   void send_probe();
   bool oow_ack_rate_limited();

@@ -218,7 +218,7 @@ class Harness final : public Env {
       uint8_t mask = r.u8();
       syn.hdr.opt = read_options(r, mask);
       peer_mss_ = syn.hdr.opt.mss ? std::max<uint16_t>(*syn.hdr.opt.mss, 64) : 536;
-      deliver(syn, mask & 0x80, payload_len(r), [&](const SegmentIn& s) {
+      deliver(syn, payload_len(r), [&](const SegmentIn& s) {
         conn_->accept_syn(s, iss_, now_);
         return Disposition::kKeep;
       });
@@ -250,19 +250,10 @@ class Harness final : public Env {
       // clang-format on
       after_step(before);
     }
-    // The engine destroys a connection once it is closed, or at exit: either way every packet
-    // buffer it held must come back, exactly once.
     conn_.reset();
-    for (auto& [id, b] : bufs_)
-      FUZZ_CHECK(b.refs == 0, "buffer %u still held %d times after the connection is gone", id,
-                 b.refs);
   }
 
  private:
-  struct Buffer {
-    std::vector<uint8_t> bytes;
-    int refs = 0;
-  };
 
   void set_policy(Reader& r) {
     const uint8_t b = r.u8(), b2 = r.u8();
@@ -297,7 +288,7 @@ class Harness final : public Env {
     o.mss = kCookieMssTable[mss_index % kCookieMssTable.size()];
     if (ack.hdr.opt.ts) decode_cookie_tsecr(ack.hdr.opt.ts->ecr, o);
     peer_mss_ = std::max<uint16_t>(o.mss, 64);
-    deliver(ack, mask & 0x80, payload_len(r), [&](const SegmentIn& s) {
+    deliver(ack, payload_len(r), [&](const SegmentIn& s) {
       conn_->accept_cookie(s, o, now_);
       return Disposition::kKeep;
     });
@@ -336,28 +327,16 @@ class Harness final : public Env {
   }
 
   // Delivers one segment whose payload is [seq, seq + len) of the peer's stream (after the SYN),
-  // in a buffer of exactly that size: held ones live until released, others are freed as soon as
-  // the call returns, so ASan catches a connection that keeps a pointer it did not hold.
+  // in a buffer of exactly that size, freed as soon as the call returns (as the engine recycles
+  // the packet buffer), so ASan catches a connection that keeps a pointer into it.
   template <typename Fn>
-  Disposition deliver(SegmentIn seg, bool holdable, uint32_t len, Fn&& call) {
+  Disposition deliver(SegmentIn seg, uint32_t len, Fn&& call) {
     Seq first = seg.hdr.seq + (seg.hdr.has(Flags::SYN) ? 1 : 0);
     std::vector<uint8_t> bytes(len);
     fill<peer_byte>(bytes, first);
-    uint32_t id = kNoBuffer;
-    if (holdable) {
-      id = next_buf_++;
-      bufs_[id].bytes = std::move(bytes);
-      seg.payload = bufs_[id].bytes;
-    } else {
-      seg.payload = bytes;
-    }
-    seg.buffer = id;
-    current_buf_ = id;
+    seg.payload = bytes;
     trace_segment("in ", seg.hdr, len, now_);
-    Disposition d = call(seg);
-    current_buf_ = kNoBuffer;
-    if (holdable && bufs_[id].refs == 0) bufs_.erase(id);
-    return d;
+    return call(seg);
   }
 
   void segment(Reader& r) {
@@ -400,7 +379,7 @@ class Harness final : public Env {
     s.hdr.window = r.u16();
     uint8_t mask = r.u8();
     s.hdr.opt = read_options(r, mask);
-    input(s, mask & 0x80, payload_len(r));
+    input(s, payload_len(r));
   }
 
   // A well-behaved peer's next segment: in order, acknowledging everything we sent.
@@ -414,16 +393,16 @@ class Harness final : public Env {
     s.hdr.ack = max_sent_;
     s.hdr.window = b & 0x40 ? 0 : 65535;
     if (conn_->ts_enabled()) s.hdr.opt.ts = Timestamps{++peer_ts_, last_tsval_};
-    input(s, b & 0x80, (b & 0x20) ? r.u8() * 8u : 0);
+    input(s, (b & 0x20) ? r.u8() * 8u : 0);
   }
 
-  void input(const SegmentIn& s, bool holdable, uint32_t len) {
+  void input(const SegmentIn& s, uint32_t len) {
     State st = conn_->state();
     // A SYN that synchronizes the connection fixes the peer's MSS (before the call: the ACK of
     // it goes out inside on_segment).
     if ((st == State::kSynSent || st == State::kListen) && s.hdr.has(Flags::SYN))
       peer_mss_ = s.hdr.opt.mss ? std::max<uint16_t>(*s.hdr.opt.mss, 64) : 536;
-    Disposition d = deliver(s, holdable, len,
+    Disposition d = deliver(s, len,
                             [&](const SegmentIn& seg) { return conn_->on_segment(seg, now_); });
     if (d == Disposition::kReopen)
       FUZZ_CHECK(st == State::kTimeWait && conn_->state() == State::kClosed &&
@@ -537,10 +516,6 @@ class Harness final : public Env {
       irs_known_ = true;  // no data rides on a SYN here, so RCV.NXT is IRS + 1 right now
       irs_ = c.rcv_nxt() - 1;
     }
-    size_t held = 0;
-    for (auto& [id, b] : bufs_) held += static_cast<size_t>(b.refs);
-    // Out-of-order data is copied into the receive buffer: no packet buffer outlives a step.
-    FUZZ_CHECK(held == 0, "%zu packet buffers held after the step", held);
     FUZZ_CHECK(c.ooo_ranges() <= cfg_.max_ooo_ranges, "%zu out-of-order ranges, limit %u",
                c.ooo_ranges(), cfg_.max_ooo_ranges);
     if (peer_closed_ && st != State::kClosed)
@@ -733,19 +708,6 @@ class Harness final : public Env {
     max_sent_ = seq_max(max_sent_, h.seq + h.seg_len(payload.size()));
   }
 
-  void hold(uint32_t id) override {
-    FUZZ_CHECK(id != kNoBuffer && id == current_buf_ && bufs_.count(id),
-               "hold(%u) outside the segment that carries buffer %u", id, current_buf_);
-    ++bufs_[id].refs;
-  }
-  void release(uint32_t id) override {
-    auto it = bufs_.find(id);
-    FUZZ_CHECK(it != bufs_.end() && it->second.refs > 0, "release(%u) of a buffer not held", id);
-    // The last release frees the memory at once (unless the engine still has the segment), so
-    // any later read of the span is a heap-use-after-free.
-    if (--it->second.refs == 0 && id != current_buf_) bufs_.erase(it);
-  }
-
   void on_established() override {
     FUZZ_CHECK(++established_ == 1, "on_established twice");
     FUZZ_CHECK(conn_->state() == State::kEstablished || conn_->state() == State::kFinWait1,
@@ -855,9 +817,6 @@ class Harness final : public Env {
   bool tsval_known_ = false;
   uint64_t last_tsval_us_ = 0;
   Seq fin_seq_;  // RCV.NXT after the peer's FIN
-  std::map<uint32_t, Buffer> bufs_;
-  uint32_t next_buf_ = 0;
-  uint32_t current_buf_ = kNoBuffer;
   Policy policy_;
   int established_ = 0, peer_closed_ = 0, closed_ = 0;
 };

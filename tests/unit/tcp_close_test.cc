@@ -216,7 +216,6 @@ TEST_F(Close, OutOfOrderFinIsHeldUntilTheGapFills) {
   EXPECT_EQ(env.received, "abcdef");
   EXPECT_EQ(conn->state(), State::kCloseWait);
   expect(F::ACK, S, P + 7);
-  EXPECT_EQ(env.held(), 0u);
 }
 
 TEST_F(Close, TimeWaitNewerSynReopens) {

@@ -62,11 +62,6 @@ class TestEnv : public Env {
     }
     out.push_back(std::move(s));
   }
-  void hold(uint32_t id) override { ++holds[id]; }
-  void release(uint32_t id) override {
-    EXPECT_GT(holds[id], 0) << "release without hold of buffer " << id;
-    if (--holds[id] == 0) holds.erase(id);
-  }
   void on_established() override { ++established; }
   size_t on_data(std::span<const uint8_t> d) override {
     ++data_events;
@@ -86,14 +81,8 @@ class TestEnv : public Env {
     EXPECT_FALSE(closed.has_value()) << "on_closed raised twice";
     closed = r;
   }
-  size_t held() const {
-    size_t n = 0;
-    for (auto& [id, c] : holds) n += static_cast<size_t>(c);
-    return n;
-  }
 
   std::deque<Sent> out;
-  std::map<uint32_t, int> holds;
   std::string received;
   size_t consume_limit = SIZE_MAX;  // bytes on_data() will still consume
   bool allow_grow = true;           // the answer to grow_buffer()
@@ -145,7 +134,7 @@ class TcpTest : public ::testing::Test {
   }
   void make() { make(base_config()); }
 
-  // The peer sends a segment. Payload bytes live in `buffers_` so held spans stay valid.
+  // The peer sends a segment. Payload bytes live in `buffers_`.
   Disposition peer(uint8_t flags, uint32_t seq, uint32_t ack, std::string_view data = {},
                    uint16_t win = 65535, const TcpOptions& opt = {}) {
     SegmentIn s;
@@ -158,7 +147,6 @@ class TcpTest : public ::testing::Test {
     s.hdr.opt = opt;
     buffers_.emplace_back(data.begin(), data.end());
     s.payload = std::span<const uint8_t>(buffers_.back().data(), buffers_.back().size());
-    s.buffer = static_cast<uint32_t>(buffers_.size() - 1);
     return conn->on_segment(s, now);
   }
   Disposition peer_opt(uint8_t flags, uint32_t seq, uint32_t ack, const TcpOptions& opt,
