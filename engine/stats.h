@@ -13,6 +13,8 @@
 #include <string_view>
 #include <vector>
 
+#include "proto/tcp/stats.h"
+
 namespace tuntcp::engine {
 
 class Counter {
@@ -50,15 +52,14 @@ class Counter {
   X(tx_zero_copy)           /* TSO segments written from the send ring (--tx-zero-copy) */ \
   X(icmp_echo_replies) X(icmp_other) X(icmp_errors_sent)                            \
   X(batches) X(sleeps)                                                              \
-  X(tcp_segments_in) X(tcp_segments_out) X(tcp_bytes_in) X(tcp_bytes_out)          \
+  X(tcp_segments_in)        /* TCP segments that reached the stack, for a connection or not */ \
+  X(tcp_segments_out)       /* TCP segments the stack sent, stateless replies included */ \
   X(tcp_passive_opens) X(tcp_active_opens) X(tcp_established)                       \
   X(tcp_closed_normal) X(tcp_closed_reset) X(tcp_closed_timeout) X(tcp_closed_aborted) \
   X(tcp_conns_open)         /* gauge: connection objects alive (TIME-WAIT included) */ \
-  X(tcp_retransmits) X(tcp_fast_retransmits) X(tcp_timeouts)                        \
-  X(tcp_ooo_segments) X(tcp_dup_segments) X(tcp_challenge_acks) X(tcp_buffer_grows)  \
-  X(tcp_sack_recoveries) X(tcp_tlp_probes) X(tcp_spurious_retransmits) X(tcp_dsacks_received) \
-  X(tcp_undos)              /* window reductions undone as spurious (D-SACK, timestamps) */ \
-  X(tcp_rst_sent) X(tcp_refused) /* RST for segments to closed ports */            \
+  /* the counters of every connection, summed when it closes (proto/tcp/stats.h) */ \
+  TUNTCP_TCP_CONN_COUNTERS(X, tcp_)                                                 \
+  X(tcp_refused)            /* segments to closed ports (answered with RST) */       \
   X(tcp_refused_max_conns) X(tcp_syn_backlog_drops)                                \
   X(tcp_refused_memory)    /* SYNs refused by --max-memory */                      \
   X(tcp_syncookies_sent) X(tcp_syncookies_ok) X(tcp_syncookies_failed) /* RFC 4987 */ \

@@ -160,20 +160,9 @@ void TcpStack::destroy(Socket& s) {
 }
 
 void TcpStack::add_conn_stats(const tcp::Stats& st) {
-  stats_.tcp_retransmits.add(st.retransmits);
-  stats_.tcp_fast_retransmits.add(st.fast_retransmits);
-  stats_.tcp_timeouts.add(st.timeouts);
-  stats_.tcp_ooo_segments.add(st.ooo_segments);
-  stats_.tcp_dup_segments.add(st.dup_segments);
-  stats_.tcp_buffer_grows.add(st.buffer_grows);
-  stats_.tcp_challenge_acks.add(st.challenge_acks);
-  stats_.tcp_bytes_in.add(st.bytes_in);
-  stats_.tcp_bytes_out.add(st.bytes_out);
-  stats_.tcp_sack_recoveries.add(st.sack_recoveries);
-  stats_.tcp_tlp_probes.add(st.tlp_probes);
-  stats_.tcp_spurious_retransmits.add(st.spurious_retransmits);
-  stats_.tcp_undos.add(st.undos);
-  stats_.tcp_dsacks_received.add(st.dsacks_received);
+#define TUNTCP_X(n) stats_.tcp_##n.add(st.n);
+  TUNTCP_TCP_CONN_COUNTERS(TUNTCP_X, )
+#undef TUNTCP_X
 }
 
 void TcpStack::established(Socket& s) {

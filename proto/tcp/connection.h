@@ -21,6 +21,7 @@
 #include "proto/tcp/ring.h"
 #include "proto/tcp/rtt.h"
 #include "proto/tcp/sack_scoreboard.h"
+#include "proto/tcp/stats.h"
 #include "proto/tcp/seq.h"
 #include "proto/tcp/syn_cookie.h"
 #include "proto/tcp/wire.h"
@@ -52,29 +53,6 @@ enum class CloseReason : uint8_t {
   kAborted,  // abort() by the application, or close() with unread data (Linux sends RST)
 };
 
-struct Stats {
-  uint64_t segs_in = 0;
-  uint64_t segs_out = 0;
-  uint64_t bytes_in = 0;   // payload bytes delivered in order
-  uint64_t bytes_out = 0;  // payload bytes sent, retransmissions included
-  uint64_t retransmits = 0;
-  uint64_t fast_retransmits = 0;
-  uint64_t timeouts = 0;
-  uint64_t ooo_segments = 0;
-  uint64_t dup_segments = 0;
-  uint64_t buffer_grows = 0;  // auto-tuning enlarged the receive or send buffer
-  uint64_t challenge_acks = 0;
-  uint64_t paws_drops = 0;
-  uint64_t rst_sent = 0;
-  uint64_t sack_recoveries = 0;       // fast recoveries driven by SACK (RFC 6675)
-  uint64_t tlp_probes = 0;            // tail loss probes sent (RFC 8985 7)
-  uint64_t tlp_recoveries = 0;        // losses repaired by a probe (RFC 8985 7.4.2)
-  uint64_t rack_lost = 0;             // segments RACK marked lost (RFC 8985 6.2)
-  uint64_t dsacks_sent = 0;           // D-SACK blocks sent (RFC 2883)
-  uint64_t dsacks_received = 0;       // D-SACK blocks received
-  uint64_t spurious_retransmits = 0;  // retransmitted segments a D-SACK showed arrived twice
-  uint64_t undos = 0;                 // window reductions undone as spurious (Linux undo)
-};
 
 // Sender loss-recovery state (Linux tcp_ca_state, less Disorder and CWR, which need no state).
 enum class CaState : uint8_t {
