@@ -88,8 +88,11 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "tuntcp: error: %s\n", e.what());
     return 1;
   }
+  // Every reader has its reads armed and every worker its ring: "serving" means it. (The link
+  // is up since the TUN was configured; what the kernel sent meanwhile waits in its queue.)
+  // With --user this is also where every privileged set-up step is behind us.
+  eng->wait_ready();
   if (!opts.user.empty()) {
-    eng->wait_ready();  // every ring and buffer registration is done with privileges
     const std::string err = engine::drop_privileges(opts.user);
     if (!err.empty()) {
       std::fprintf(stderr, "tuntcp: error: %s\n", err.c_str());

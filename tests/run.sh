@@ -7,6 +7,8 @@
 #   tests/run.sh --unit          unit tests only (no root needed once packages are installed)
 #   tests/run.sh --no-asan       skip the sanitizer build
 #   tests/run.sh --no-fuzz       skip the libFuzzer runs (FUZZ_SECONDS, default 60 s per harness)
+#   tests/run.sh --no-clang      skip the plain (no preset) clang++ Release build, which keeps the
+#                                project building the way users build: cmake -B DIR, no preset
 #   tests/run.sh -R REGEX        only tests whose name matches (passed to ctest)
 #   tests/run.sh --tsan          instead: build the tsan preset and run the multi-threaded tests
 #                                under ThreadSanitizer (hand-off and pool unit tests, ping_2q_3w,
@@ -16,15 +18,16 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source tests/lib/deps.sh
 
-unit_only=0 asan=1 tsan=0 fuzz=1 filter=()
+unit_only=0 asan=1 tsan=0 fuzz=1 clang=1 filter=()
 while [[ $# -gt 0 ]]; do
   case $1 in
     --unit) unit_only=1 ;;
     --no-asan) asan=0 ;;
     --no-fuzz) fuzz=0 ;;
+    --no-clang) clang=0 ;;
     --tsan) tsan=1 ;;
     -R) filter=(-R "$2"); shift ;;
-    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
     *) echo "tests/run.sh: unknown argument $1" >&2; exit 2 ;;
   esac
   shift
@@ -80,6 +83,15 @@ if [[ $asan -eq 1 ]]; then
     echo "== integration tests (asan)"
     ASAN_OPTIONS=detect_leaks=1 ctest --preset asan -L integration -j 1 "${filter[@]}"
   fi
+fi
+if [[ $clang -eq 1 && $unit_only -eq 0 && ${#filter[@]} -eq 0 ]]; then
+  # As a user builds: no preset, Release, another compiler. -Werror here keeps it warning-clean.
+  echo "== plain Release build with clang++ (cmake -B build/clang-release, no preset)"
+  CXX=clang++ cmake -S . -B build/clang-release -G Ninja -DCMAKE_BUILD_TYPE=Release \
+    -DTUNTCP_WERROR=ON -DTUNTCP_BENCH=OFF >/dev/null
+  cmake --build build/clang-release -j "$jobs"
+  echo "== unit tests (clang++ Release)"
+  ctest --test-dir build/clang-release -L unit -j "$jobs" --output-on-failure
 fi
 if [[ $fuzz -eq 1 && $unit_only -eq 0 && ${#filter[@]} -eq 0 ]]; then
   echo "== fuzzing: every harness for ${FUZZ_SECONDS:-60} s under ASan+UBSan (clang)"

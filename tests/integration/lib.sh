@@ -47,14 +47,16 @@ tt_setup() {
 tt_ns() { ip netns exec "$TT_NS" "$@"; }
 
 # Starts tuntcp in the namespace with the default addresses plus "$@", and waits until the
-# kernel side of the link is configured and up.
+# kernel side of the link is configured and up and tuntcp says it is serving (its threads are
+# reading: a ping sent before could wait out a slow start-up and count as lost).
 tt_start() {
   ip netns exec "$TT_NS" "$TUNTCP" --dev "$TT_DEV" --addr "$TT_ADDR" --host-addr "$TT_HOST/24" \
     "$@" >"$TT_LOG" 2>&1 &
   TT_PID=$!
   for _ in $(seq 1 100); do
     if ! kill -0 "$TT_PID" 2>/dev/null; then tt_fail "tuntcp exited during start-up"; fi
-    if ip -n "$TT_NS" -4 addr show dev "$TT_DEV" 2>/dev/null | grep -q "inet $TT_HOST/" &&
+    if grep -q '^tuntcp: info: serving on ' "$TT_LOG" &&
+       ip -n "$TT_NS" -4 addr show dev "$TT_DEV" 2>/dev/null | grep -q "inet $TT_HOST/" &&
        ip -n "$TT_NS" link show dev "$TT_DEV" 2>/dev/null | grep -q ',UP'; then
       return 0
     fi
