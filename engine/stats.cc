@@ -1,8 +1,11 @@
 #include "engine/stats.h"
 
-#include <cinttypes>
 #include <algorithm>
+#include <cinttypes>
+#include <cmath>
 #include <cstdio>
+#include <cstdlib>
+#include <nlohmann/json.hpp>
 
 #include "proto/tcp/connection.h"
 
@@ -76,47 +79,43 @@ std::string format_interval(const Interval& iv) {
 }
 
 std::string format_interval_json(const Interval& iv) {
+  using Json = nlohmann::ordered_json;  // members in the order they are set
   const Totals& n = *iv.now;
   const Totals& p = *iv.prev;
   const double s = iv.seconds > 0 ? iv.seconds : 1;
-  char buf[256];
-  std::string out = "{";
-  auto num = [&](const char* key, double v) {
-    std::snprintf(buf, sizeof buf, "\"%s\":%.6g,", key, v);
-    out += buf;
+  // Times and rates to six significant digits, CPU shares to one decimal, as printf wrote them
+  // before (%.6g, %.1f): lines stay short and a reader sees no false precision.
+  auto g6 = [](double v) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.6g", v);
+    return std::strtod(buf, nullptr);
   };
-  auto cnt = [&](const std::string& key, uint64_t v) {
-    std::snprintf(buf, sizeof buf, "\"%s\":%" PRIu64 ",", key.c_str(), v);
-    out += buf;
-  };
-  num("time", iv.elapsed);
-  num("interval", iv.seconds);
-  num("rx_gbps", (n.rx_bytes - p.rx_bytes) * 8 / s / 1e9);
-  num("rx_pps", (n.rx_packets - p.rx_packets) / s);
-  num("tx_gbps", (n.tx_bytes - p.tx_bytes) * 8 / s / 1e9);
-  num("tx_pps", (n.tx_packets - p.tx_packets) / s);
-  cnt("conns_open", n.tcp_conns_open);
-  cnt("conns_new", opened_total(n) - opened_total(p));
-  cnt("conns_closed", closed_total(n) - closed_total(p));
-  cnt("retransmits", n.tcp_retransmits - p.tcp_retransmits);
-  cnt("drops", n.drops_total() - p.drops_total());
-  cnt("pool_in_use", iv.pool_in_use);
-  cnt("pool_total", iv.pool_total);
-  out += "\"cpu_percent\":{";
-  for (size_t i = 0; i < iv.cpu.size(); ++i) {
-    std::snprintf(buf, sizeof buf, "%s\"%s\":%.1f", i ? "," : "", iv.cpu[i].name.c_str(), iv.cpu[i].percent);
-    out += buf;
-  }
-  out += "},\"totals\":{";
-#define X(name) cnt(#name, n.name);
+  Json j;
+  j["time"] = g6(iv.elapsed);
+  j["interval"] = g6(iv.seconds);
+  j["rx_gbps"] = g6((n.rx_bytes - p.rx_bytes) * 8 / s / 1e9);
+  j["rx_pps"] = g6((n.rx_packets - p.rx_packets) / s);
+  j["tx_gbps"] = g6((n.tx_bytes - p.tx_bytes) * 8 / s / 1e9);
+  j["tx_pps"] = g6((n.tx_packets - p.tx_packets) / s);
+  j["conns_open"] = n.tcp_conns_open;
+  j["conns_new"] = opened_total(n) - opened_total(p);
+  j["conns_closed"] = closed_total(n) - closed_total(p);
+  j["retransmits"] = n.tcp_retransmits - p.tcp_retransmits;
+  j["drops"] = n.drops_total() - p.drops_total();
+  j["pool_in_use"] = iv.pool_in_use;
+  j["pool_total"] = iv.pool_total;
+  Json cpu = Json::object();
+  for (const auto& c : iv.cpu) cpu[c.name] = std::round(c.percent * 10) / 10;
+  j["cpu_percent"] = std::move(cpu);
+  Json totals = Json::object();
+#define X(name) totals[#name] = n.name;
   TUNTCP_READER_COUNTERS(X)
   TUNTCP_WORKER_COUNTERS(X)
 #undef X
   for (size_t i = 0; i < n.drops.size(); ++i)
-    cnt("drop_" + std::string(to_string(static_cast<Drop>(i))), n.drops[i]);
-  out.back() = '}';
-  out += "}";
-  return out;
+    totals["drop_" + std::string(to_string(static_cast<Drop>(i)))] = n.drops[i];
+  j["totals"] = std::move(totals);
+  return j.dump(-1, ' ', false, Json::error_handler_t::replace);
 }
 
 std::string format_thread(const std::string& name, const Totals& t) {

@@ -1,17 +1,106 @@
 #include "engine/services/iperf3_protocol.h"
 
-#include "engine/services/json.h"
+#include <cmath>
+#include <nlohmann/json.hpp>
 
 namespace tuntcp::engine::services::iperf3 {
 namespace {
 
-using json::Value;
+using Json = nlohmann::json;
+constexpr int kMaxDepth = 64;  // values nested deeper are refused
+
+// nlohmann's parser sets no limit on nesting (and copying or printing a document recurses), but
+// the input comes from the network: deep nesting is refused before anything is built. Counts
+// the containers open around each value (the top level is depth 0) and skips strings; the
+// syntax itself is left to the parser.
+bool nesting_ok(std::string_view text, std::string& err) {
+  int open = 0;
+  bool in_string = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      if (c == '\\')
+        ++i;
+      else if (c == '"')
+        in_string = false;
+      continue;
+    }
+    if (c == ']' || c == '}') {
+      --open;
+      continue;
+    }
+    if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == ',' || c == ':') continue;
+    if (open > kMaxDepth) {  // a value starts here, more than kMaxDepth containers deep
+      err = "nesting too deep at offset " + std::to_string(i);
+      return false;
+    }
+    if (c == '[' || c == '{') ++open;
+    if (c == '"') in_string = true;
+  }
+  return true;
+}
+
+// One complete JSON text (RFC 8259), or nullopt with the reason in err. Never throws on bad
+// input: nlohmann's exceptions are caught, and its message is kept without the quote of the
+// offending bytes ("; last read: '...'", network input, up to kMaxJson of it).
+std::optional<Json> parse_document(std::string_view text, std::string& err) {
+  // nlohmann takes a NUL byte for the end of the input (so "{}\0junk" would pass) and skips a
+  // byte order mark. Neither is JSON (RFC 8259: a NUL is no token, and raw in a string it is a
+  // control character; 8.1 forbids the mark), and tuntcp's own parser refused both.
+  if (const size_t nul = text.find('\0'); nul != text.npos) {
+    err = "NUL byte at offset " + std::to_string(nul);
+    return std::nullopt;
+  }
+  if (text.starts_with("\xEF\xBB\xBF")) {
+    err = "byte order mark at offset 0";
+    return std::nullopt;
+  }
+  if (!nesting_ok(text, err)) return std::nullopt;
+  try {
+    return Json::parse(text);
+  } catch (const Json::parse_error& e) {
+    std::string_view m = e.what();
+    if (const size_t tag = m.find("] "); tag != m.npos) m.remove_prefix(tag + 2);
+    err = m.substr(0, m.find("; last read"));
+  } catch (const Json::exception&) {  // out_of_range 406: a number beyond double's range
+    err = "number out of range";
+  }
+  return std::nullopt;
+}
+
+// The number as an exact integer in range, if it is one (3 and 3.0 are; 3.5, 1e30 and "3" not).
+std::optional<uint64_t> as_uint64(const Json& v) {
+  if (const auto* u = v.get_ptr<const Json::number_unsigned_t*>()) return *u;
+  if (const auto* i = v.get_ptr<const Json::number_integer_t*>())  // only negative ones, and -0
+    return *i >= 0 ? std::optional<uint64_t>(static_cast<uint64_t>(*i)) : std::nullopt;
+  if (const auto* d = v.get_ptr<const Json::number_float_t*>())
+    if (std::trunc(*d) == *d && *d >= 0 && *d < 18446744073709551616.0)
+      return static_cast<uint64_t>(*d);
+  return std::nullopt;
+}
+
+std::optional<int64_t> as_int64(const Json& v) {
+  if (const auto* u = v.get_ptr<const Json::number_unsigned_t*>())
+    return *u <= static_cast<uint64_t>(INT64_MAX) ? std::optional<int64_t>(static_cast<int64_t>(*u))
+                                                  : std::nullopt;
+  if (const auto* i = v.get_ptr<const Json::number_integer_t*>()) return *i;
+  if (const auto* d = v.get_ptr<const Json::number_float_t*>())  // 2^63 itself is out of range
+    if (std::trunc(*d) == *d && std::fabs(*d) < 9223372036854775808.0)
+      return static_cast<int64_t>(*d);
+  return std::nullopt;
+}
+
+// A member of an object, or nullptr (also when obj is not an object).
+const Json* member(const Json& obj, const char* key) {
+  const auto it = obj.find(key);
+  return it == obj.end() ? nullptr : &*it;
+}
 
 // A non-negative integer member, if present. False if present with the wrong type.
-bool get_count(const Value& obj, std::string_view key, uint64_t& out, std::string& err) {
-  const Value* v = obj.find(key);
+bool get_count(const Json& obj, const char* key, uint64_t& out, std::string& err) {
+  const Json* v = member(obj, key);
   if (!v) return true;
-  const auto n = v->as_uint64();
+  const auto n = as_uint64(*v);
   if (!n) {
     err = "\"" + std::string(key) + "\" is not a non-negative integer";
     return false;
@@ -20,7 +109,7 @@ bool get_count(const Value& obj, std::string_view key, uint64_t& out, std::strin
   return true;
 }
 
-bool get_count(const Value& obj, std::string_view key, int64_t& out, std::string& err) {
+bool get_count(const Json& obj, const char* key, int64_t& out, std::string& err) {
   uint64_t n = static_cast<uint64_t>(out);
   if (!get_count(obj, key, n, err)) return false;
   if (n > static_cast<uint64_t>(INT32_MAX)) {  // iperf3 reads these as C ints
@@ -41,7 +130,7 @@ void put_be32(std::string& out, uint32_t v) {
 }  // namespace
 
 std::optional<TestParams> parse_params(std::string_view text, std::string& err) {
-  const auto doc = Value::parse(text, &err);
+  const auto doc = parse_document(text, err);
   if (!doc) return std::nullopt;
   if (!doc->is_object()) {
     err = "parameters are not a JSON object";
@@ -49,22 +138,23 @@ std::optional<TestParams> parse_params(std::string_view text, std::string& err) 
   }
   TestParams p;
   // Like get_parameters() in iperf_api.c, the protocol and the flags are given by presence.
-  p.udp = doc->find("udp") != nullptr;
-  p.sctp = doc->find("sctp") != nullptr;
+  p.udp = doc->contains("udp");
+  p.sctp = doc->contains("sctp");
   p.tcp = !p.udp && !p.sctp;
-  p.reverse = doc->find("reverse") != nullptr;
-  p.bidirectional = doc->find("bidirectional") != nullptr;
-  p.get_server_output = doc->find("get_server_output") != nullptr;
+  p.reverse = doc->contains("reverse");
+  p.bidirectional = doc->contains("bidirectional");
+  p.get_server_output = doc->contains("get_server_output");
   if (!get_count(*doc, "omit", p.omit, err) || !get_count(*doc, "time", p.duration, err) ||
       !get_count(*doc, "num", p.bytes, err) || !get_count(*doc, "blockcount", p.blocks, err) ||
       !get_count(*doc, "parallel", p.parallel, err) || !get_count(*doc, "len", p.block_len, err))
     return std::nullopt;
-  if (const Value* v = doc->find("client_version")) {
-    if (!v->is_string()) {
+  if (const Json* v = member(*doc, "client_version")) {
+    const auto* s = v->get_ptr<const Json::string_t*>();
+    if (!s) {
       err = "\"client_version\" is not a string";
       return std::nullopt;
     }
-    p.client_version = v->as_string();
+    p.client_version = *s;
   }
   return p;
 }
@@ -78,19 +168,19 @@ int32_t check_supported(const TestParams& p) {
 
 std::optional<std::vector<ClientStream>> parse_client_results(std::string_view text,
                                                               std::string& err) {
-  const auto doc = Value::parse(text, &err);
+  const auto doc = parse_document(text, err);
   if (!doc) return std::nullopt;
-  const Value* streams = doc->is_object() ? doc->find("streams") : nullptr;
+  const Json* streams = member(*doc, "streams");
   if (!streams || !streams->is_array()) {
     err = "results have no \"streams\" array";
     return std::nullopt;
   }
   std::vector<ClientStream> out;
-  for (const Value& s : streams->items()) {
-    const Value* id = s.find("id");
-    const Value* bytes = s.find("bytes");
-    const auto id_v = id ? id->as_int64() : std::nullopt;
-    const auto bytes_v = bytes ? bytes->as_uint64() : std::nullopt;
+  for (const Json& s : *streams) {
+    const Json* id = member(s, "id");
+    const Json* bytes = member(s, "bytes");
+    const auto id_v = id ? as_int64(*id) : std::nullopt;
+    const auto bytes_v = bytes ? as_uint64(*bytes) : std::nullopt;
     if (!id_v || !bytes_v) {
       err = "a stream result lacks an integer \"id\" or \"bytes\"";
       return std::nullopt;
@@ -101,31 +191,30 @@ std::optional<std::vector<ClientStream>> parse_client_results(std::string_view t
 }
 
 std::string results_json(const ServerResults& r) {
-  json::Writer w;
-  w.begin_object();
-  w.key("cpu_util_total").value(r.cpu_total);
-  w.key("cpu_util_user").value(r.cpu_user);
-  w.key("cpu_util_system").value(r.cpu_system);
-  w.key("sender_has_retransmits").value(r.sender_has_retransmits);
-  if (!r.congestion_used.empty()) w.key("congestion_used").value(r.congestion_used);
-  if (r.server_output_text) w.key("server_output_text").value(*r.server_output_text);
-  w.key("streams").begin_array();
+  // Members in the order send_results() adds them (cJSON keeps insertion order).
+  nlohmann::ordered_json j;
+  j["cpu_util_total"] = r.cpu_total;
+  j["cpu_util_user"] = r.cpu_user;
+  j["cpu_util_system"] = r.cpu_system;
+  j["sender_has_retransmits"] = r.sender_has_retransmits;
+  if (!r.congestion_used.empty()) j["congestion_used"] = r.congestion_used;
+  if (r.server_output_text) j["server_output_text"] = *r.server_output_text;
+  auto& streams = j["streams"] = nlohmann::ordered_json::array();
   for (const auto& s : r.streams) {
-    w.begin_object();
-    w.key("id").value(s.id);
-    w.key("bytes").value(s.bytes);
-    w.key("retransmits").value(s.retransmits);
+    nlohmann::ordered_json st;
+    st["id"] = s.id;
+    st["bytes"] = s.bytes;
+    st["retransmits"] = s.retransmits;
     // UDP-only fields; the client requires them to be present.
-    w.key("jitter").value(0);
-    w.key("errors").value(0);
-    w.key("packets").value(0);
-    w.key("start_time").value(s.start_time);
-    w.key("end_time").value(s.end_time);
-    w.end_object();
+    st["jitter"] = 0;
+    st["errors"] = 0;
+    st["packets"] = 0;
+    st["start_time"] = s.start_time;
+    st["end_time"] = s.end_time;
+    streams.push_back(std::move(st));
   }
-  w.end_array();
-  w.end_object();
-  return w.take();
+  // Compact, as cJSON_PrintUnformatted; bytes that are not UTF-8 become U+FFFD, not an exception.
+  return j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
 }
 
 const char* phase_name(ControlProtocol::Phase p) {

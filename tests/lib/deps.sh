@@ -3,7 +3,7 @@
 # Source it and call tt_install_deps [extra packages...].
 
 TT_BUILD_DEPS=(cmake ninja-build g++ pkg-config liburing-dev libconcurrentqueue-dev libmimalloc-dev
-               libcli11-dev libgtest-dev libbenchmark-dev clang libclang-rt-14-dev)
+               libcli11-dev nlohmann-json3-dev libgtest-dev libbenchmark-dev clang libclang-rt-14-dev)
 TT_RUN_DEPS=(iproute2 iputils-ping netcat-openbsd iperf3 iperf jq procps util-linux tshark passwd hping3
              iptables python3)
 
