@@ -182,8 +182,14 @@ std::optional<Options> parse_options(int argc, char** argv, int& exit_code) {
                  "or peer window, limits the data in flight (Linux tcp_sndbuf_expand, "
                  "tcp_wmem[2]); 0 or not above --sndbuf: fixed")
       ->capture_default_str()->check(CLI::Range(0u, 1u << 30));
-  app.add_option("--cc", o.cc, "congestion control: cubic (RFC 9438, with HyStart) or newreno (RFC 5681/6582)")
-      ->capture_default_str()->check(CLI::IsMember({"cubic", "newreno"}));
+  std::string cc(proto::tcp::cc_name(o.cc));
+  app.add_option("--cc", cc, "congestion control: " + proto::tcp::cc_help())
+      ->capture_default_str()
+      ->check([](const std::string& v) {
+        return proto::tcp::parse_cc(v) ? std::string()
+                                       : "no congestion controller '" + v +
+                                             "' (there are: " + proto::tcp::cc_names() + ")";
+      });
   std::string ack_coalesce = "on";
   app.add_option("--ack-coalesce", ack_coalesce,
                  "on: in-order data received in one batch gets one ACK at the end of the batch "
@@ -286,6 +292,7 @@ std::optional<Options> parse_options(int argc, char** argv, int& exit_code) {
                  : syncookies == "always" ? SynCookieMode::kAlways
                                           : SynCookieMode::kOn;
   o.ack_coalesce = ack_coalesce == "on";
+  o.cc = *proto::tcp::parse_cc(cc);  // checked above
   o.tx_zero_copy = tx_copy == "on";
   if (o.pool_buffers == 0) o.pool_buffers = std::max<uint32_t>(o.offload ? 2048 : 8192, 64 * (o.queues + o.workers));
   {
@@ -325,7 +332,8 @@ std::string describe(const Options& o) {
     << " addr=" << format_ipv4_addr(o.addr) << " host-addr="
     << (o.host_prefix ? format_ipv4_addr(o.host_addr) + "/" + std::to_string(o.host_prefix) : "none")
     << " mtu=" << o.mtu << " pool-buffers=" << o.pool_buffers << " batch=" << o.batch
-    << " offload=" << (o.offload ? "on" : "off") << " read-mode=" << (o.read_mode == ReadMode::kSingle ? "single" : "multishot")
+    << " offload=" << (o.offload ? "on" : "off") << " cc=" << proto::tcp::cc_name(o.cc)
+    << " read-mode=" << (o.read_mode == ReadMode::kSingle ? "single" : "multishot")
     << " services=" << o.services;
   if (o.impair_in.active()) s << " impair-in=" << describe(o.impair_in);
   if (o.impair_out.active()) s << " impair-out=" << describe(o.impair_out);

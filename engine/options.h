@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "engine/impair_spec.h"
+#include "proto/tcp/cc_registry.h"
 
 namespace tuntcp::engine {
 
@@ -65,7 +66,7 @@ struct Options {
   uint32_t sndbuf_max = 4 * 1024 * 1024;
   bool nodelay = false;              // disable Nagle
   bool ack_coalesce = true;          // one ACK per batch for in-order data
-  std::string cc = "cubic";          // congestion control: cubic or newreno
+  proto::tcp::CcAlgo cc = proto::tcp::CcAlgo::kCubic;  // --cc, parsed once
   uint32_t min_rto_ms = 200;
   uint32_t challenge_ack_limit = 1000;  // RFC 5961 7 challenge ACKs per second and connection
   double time_wait = 60;             // seconds in TIME-WAIT (2*MSL)

@@ -96,7 +96,7 @@ tcp::Config TcpStack::config_for(const proto::FlowKey& key) const {
   c.window_scaling = !opts_.no_wscale;
   c.timestamps = !opts_.no_timestamps;
   c.sack = !opts_.no_sack;
-  c.cc = opts_.cc == "newreno" ? tcp::CcAlgo::kNewReno : tcp::CcAlgo::kCubic;
+  c.cc = opts_.cc;
   c.coalesce_acks = opts_.ack_coalesce;
   // With offloads one emitted segment may carry up to 64 KB (TSO): the largest payload that
   // fits an IPv4 datagram with a 20-byte IP header and a 60-byte TCP header.

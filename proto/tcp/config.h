@@ -3,13 +3,9 @@
 
 #include <cstdint>
 
-namespace tuntcp::proto::tcp {
+#include "proto/tcp/cc_registry.h"
 
-// Congestion control algorithm (engine: --cc cubic|newreno).
-enum class CcAlgo : uint8_t {
-  kCubic,    // RFC 9438 (Linux default)
-  kNewReno,  // RFC 5681 / RFC 6582
-};
+namespace tuntcp::proto::tcp {
 
 struct Config {
   uint32_t local_addr = 0;  // IPv4, host order

@@ -52,8 +52,7 @@ Connection::Connection(const Config& cfg, Env& env)
       ooo_(cfg_.max_ooo_ranges),
       our_wscale_(choose_wscale(cfg_.recv_buffer_max)),
       rtt_(cfg_.rto_initial_us, cfg_.rto_min_us, cfg_.rto_max_us),
-      cubic_(cfg_.hystart),
-      cc_(cfg_.cc == CcAlgo::kNewReno ? static_cast<CongestionControl*>(&newreno_) : &cubic_),
+      cc_(make_congestion_control(cfg_)),
       sb_(scoreboard_capacity(cfg_.send_buffer)) {}
 
 Connection::~Connection() = default;

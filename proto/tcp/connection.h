@@ -11,11 +11,11 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <span>
 
+#include "proto/tcp/cc.h"
 #include "proto/tcp/config.h"
-#include "proto/tcp/cubic.h"
-#include "proto/tcp/newreno.h"
 #include "proto/tcp/rack.h"
 #include "proto/tcp/reassembly.h"
 #include "proto/tcp/ring.h"
@@ -371,9 +371,7 @@ class Connection {
 
   // Retransmission (RFC 6298) and congestion control (RFC 5681, RFC 6582, RFC 9438).
   RttEstimator rtt_;
-  NewReno newreno_;
-  Cubic cubic_;
-  CongestionControl* cc_;
+  std::unique_ptr<CongestionControl> cc_;  // the one controller cfg_.cc names
   uint32_t retries_ = 0;
   bool syn_retransmitted_ = false;
   bool rtt_timing_ = false;  // Karn: one unretransmitted segment timed at a time

@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <cmath>
 
+#include "proto/tcp/cc_registry.h"
+#include "proto/tcp/config.h"
+
 namespace tuntcp::proto::tcp {
 
 void Cubic::reset() {
@@ -152,6 +155,10 @@ void Cubic::on_ack(const AckSample& s) {
     if (acked == 0) return;
   }
   grow(update_cnt(s, acked), acked);
+}
+
+std::unique_ptr<CongestionControl> make_cubic(const Config& cfg) {
+  return std::make_unique<Cubic>(cfg.hystart);
 }
 
 }  // namespace tuntcp::proto::tcp

@@ -2,6 +2,9 @@
 
 #include <algorithm>
 
+#include "proto/tcp/cc_registry.h"
+#include "proto/tcp/config.h"
+
 namespace tuntcp::proto::tcp {
 
 void NewReno::on_ack(const AckSample& s) {
@@ -18,6 +21,10 @@ void NewReno::on_ack(const AckSample& s) {
     ca_acked_ -= cwnd_;
     if (cwnd_ < kInfiniteSsthresh - mss_) cwnd_ += mss_;
   }
+}
+
+std::unique_ptr<CongestionControl> make_newreno(const Config&) {
+  return std::make_unique<NewReno>();
 }
 
 }  // namespace tuntcp::proto::tcp

@@ -326,5 +326,15 @@ TEST(CliOptions, HostAddrThatIsANetworkOrBroadcastAddressIsRejected) {
   expect_rejected({"--host-addr", "198.18.0.0/24"});
 }
 
+// --cc is parsed once into the controller enum, from the registry's names.
+TEST(CliOptions, CongestionControlIsParsedIntoTheRegistryEnum) {
+  using tuntcp::proto::tcp::CcAlgo;
+  EXPECT_EQ(expect_accepted({}).cc, CcAlgo::kCubic);
+  EXPECT_EQ(expect_accepted({"--cc", "newreno"}).cc, CcAlgo::kNewReno);
+  EXPECT_EQ(expect_accepted({"--cc", "cubic"}).cc, CcAlgo::kCubic);
+  expect_rejected({"--cc", "reno"});
+  expect_rejected({"--cc", ""});
+}
+
 }  // namespace
 }  // namespace tuntcp::engine
