@@ -156,7 +156,7 @@ void Connection::finish(CloseReason why) {
   ooo_.clear();
   sack_.clear();
   sb_.clear();
-  rto_deadline_ = delack_deadline_ = persist_deadline_ = keepalive_deadline_ = linger_deadline_ = kNever;
+  rtx_deadline_ = delack_deadline_ = persist_deadline_ = keepalive_deadline_ = linger_deadline_ = kNever;
   ack_now_ = false;
   writable_pending_ = false;
   env_.on_closed(why);
@@ -175,7 +175,7 @@ void Connection::enter_time_wait() {
   set_state(State::kTimeWait);
   // RFC 9293 3.10.7.4 "eighth": start the time-wait timer (2 MSL), turn off the others.
   linger_deadline_ = now_ + cfg_.time_wait_us;
-  rto_deadline_ = persist_deadline_ = keepalive_deadline_ = kNever;
+  rtx_deadline_ = persist_deadline_ = keepalive_deadline_ = kNever;
   ooo_.clear();
 }
 
@@ -226,9 +226,8 @@ void Connection::maybe_window_update() {
     return;
   uint32_t cur = rcv_wnd();
   if (uint64_t{2} * cur > rcvbuf_) return;
-  uint32_t free = std::min(recv_free(), 65535u << rcv_wscale_);
-  uint32_t thresh = std::min(rcvbuf_ / 2, eff_rcv_mss());
-  if (free < cur + thresh) return;
+  uint32_t free = offerable_window();
+  if (!window_may_advance(cur, free)) return;
   if (free >= 2 * uint64_t{cur}) {
     ack_now_ = true;
     if (!in_input_) output();
@@ -310,7 +309,7 @@ void Connection::abort(uint64_t now_us) {
 // Timers (RFC 9293 3.10.8)
 
 uint64_t Connection::next_deadline() const {
-  return std::min({rto_deadline_, delack_deadline_, persist_deadline_, keepalive_deadline_,
+  return std::min({rtx_deadline_, delack_deadline_, persist_deadline_, keepalive_deadline_,
                    linger_deadline_});
 }
 
@@ -322,8 +321,8 @@ void Connection::on_timer(uint64_t now_us) {
     finish(state_ == State::kTimeWait ? CloseReason::kNormal : CloseReason::kTimeout);
     return;
   }
-  if (rto_deadline_ <= now_) {
-    rto_deadline_ = kNever;
+  if (rtx_deadline_ <= now_) {
+    rtx_deadline_ = kNever;
     switch (rtx_timer_) {
       case RtxTimer::kRto: on_rto(); break;
       case RtxTimer::kTlp: on_tlp(); break;
@@ -347,7 +346,7 @@ void Connection::on_timer(uint64_t now_us) {
 }
 
 void Connection::arm_rto() {
-  rto_deadline_ = now_ + rtt_.rto_us();
+  rtx_deadline_ = now_ + rtt_.rto_us();
   rtx_timer_ = RtxTimer::kRto;
 }
 

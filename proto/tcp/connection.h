@@ -186,7 +186,7 @@ class Connection {
   // Which timer next_deadline()'s retransmission deadline belongs to.
   enum class RtxTimer : uint8_t { kRto, kTlp, kReo };
   RtxTimer rtx_timer() const { return rtx_timer_; }
-  uint64_t rtx_deadline() const { return rto_deadline_; }
+  uint64_t rtx_deadline() const { return rtx_deadline_; }  // RTO, PTO or RACK, by rtx_timer()
   size_t ooo_ranges() const { return ooo_.size(); }
 
   // With Config::coalesce_acks: sends the ACK deferred during the last batch, if any. Returns
@@ -239,6 +239,8 @@ class Connection {
   void transmit(TcpRepr& h, TwoSpans payload);
   void fill_options(TcpRepr& h);
   uint16_t advertise_window();
+  uint32_t offerable_window() const;
+  bool window_may_advance(uint32_t cur, uint32_t free) const;
   uint16_t window_field_if_advertised() const;
   uint32_t ts_now() const;
   // The TSval of a segment going out now; the receiver's RTT measure (connection_tuning.cc)
@@ -403,7 +405,9 @@ class Connection {
   SackBlock dsack_;
 
   // Timers as deadlines (kNever when off).
-  uint64_t rto_deadline_ = kNever;
+  // The retransmission timer: one deadline for whichever of the RTO, TLP's probe timeout or
+  // RACK's reordering timer is armed, rtx_timer_ says which (Linux icsk_retransmit_timer).
+  uint64_t rtx_deadline_ = kNever;
   uint64_t delack_deadline_ = kNever;
   uint64_t persist_deadline_ = kNever;
   uint64_t keepalive_deadline_ = kNever;

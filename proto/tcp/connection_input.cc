@@ -70,7 +70,7 @@ void Connection::established() {
   cc_->init(snd_mss_);
   if (syn_retransmitted_) rtt_.fallback_after_syn_loss();
   retries_ = 0;
-  rto_deadline_ = kNever;
+  rtx_deadline_ = kNever;
   arm_keepalive();
   env_.on_established();
 }

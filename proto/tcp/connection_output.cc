@@ -58,15 +58,23 @@ bool Connection::can_send_data() const {
   }
 }
 
+// The largest window the receive buffer could offer now (what the window field can carry).
+uint32_t Connection::offerable_window() const {
+  return std::min(recv_free(), 65535u << rcv_wscale_);
+}
+
+// RFC 9293 3.8.6.2.2 (receiver SWS avoidance): the right edge moves from a window of `cur` to
+// one of `free` only when it advances by at least min(half the buffer, one MSS).
+bool Connection::window_may_advance(uint32_t cur, uint32_t free) const {
+  return free >= cur + uint64_t{std::min(rcvbuf_ / 2, eff_rcv_mss())};
+}
+
 // The window field for an outgoing segment; commits the new right edge (RCV.NXT + RCV.WND).
 uint16_t Connection::advertise_window() {
   uint32_t cur = rcv_wnd();
-  uint32_t free = std::min(recv_free(), 65535u << rcv_wscale_);
-  uint32_t wnd = cur;
-  // RFC 9293 3.8.6.2.2 (receiver SWS avoidance): move the right edge only when it advances by
-  // at least min(half the buffer, one MSS). The edge never moves left (RFC 9293 3.8.6).
-  uint32_t thresh = std::min(rcvbuf_ / 2, eff_rcv_mss());
-  if (free >= cur + uint64_t{thresh}) wnd = free;
+  uint32_t free = offerable_window();
+  // The edge never moves left (RFC 9293 3.8.6), and right only past the SWS threshold.
+  uint32_t wnd = window_may_advance(cur, free) ? free : cur;
   uint32_t unit = 1u << rcv_wscale_;
   // A new edge is rounded up to the scale unit; a kept one is rounded down, or the rounding
   // would creep the edge past the free space by up to a unit per ACK and the window would
@@ -346,14 +354,14 @@ void Connection::output() {
       }
     }
     send_new(len, fin);
-    if (rto_deadline_ == kNever) arm_rto();
+    if (rtx_deadline_ == kNever) arm_rto();
     sent_any = new_data = true;
   }
   // RFC 8985 7.2 / Linux tcp_write_xmit(): new data in flight: (re)schedule the loss probe.
   if (new_data) schedule_tlp();
   if (!sent_any && ack_now_) send_ack();
   // RFC 9293 3.8.6.1: data waiting, nothing in flight to bring an ACK: the persist timer.
-  bool waiting = data_end() > snd_nxt_ && snd_nxt_ == snd_una_ && rto_deadline_ == kNever;
+  bool waiting = data_end() > snd_nxt_ && snd_nxt_ == snd_una_ && rtx_deadline_ == kNever;
   if (waiting) {
     if (persist_deadline_ == kNever) arm_persist();
   } else if (persist_deadline_ != kNever) {

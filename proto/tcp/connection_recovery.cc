@@ -51,7 +51,7 @@ void Connection::sender_ack(const TcpRepr& h, Seq ack, bool dup) {
   // else the probe timer or the RTO again (unless RACK just armed its reordering timer).
   if (ai.acked > 0) {
     if (snd_una_ == snd_max_) {
-      rto_deadline_ = kNever;
+      rtx_deadline_ = kNever;
     } else if (!ai.reo_timer_set) {
       set_xmit_timer();
     }
@@ -194,7 +194,7 @@ void Connection::detect_loss(AckInfo& ai, bool arm_reo_timer) {
   }
   // RFC 8985 6.2 step 6: a segment will be due later: the reordering timer.
   if (timeout > 0 && arm_reo_timer) {
-    rto_deadline_ = now_ + timeout;
+    rtx_deadline_ = now_ + timeout;
     rtx_timer_ = RtxTimer::kReo;
     ai.reo_timer_set = true;
   }
@@ -401,7 +401,7 @@ bool Connection::schedule_tlp() {
   uint64_t rto_left = rto > since ? rto - since : 1;
   uint64_t pto = tlp_timeout(rtt_.srtt_us(), rtt_.has_sample(), sb_.size() == 1, kWcDelAckUs,
                              cfg_.tlp_min_us, rto_left);
-  rto_deadline_ = now_ + pto;
+  rtx_deadline_ = now_ + pto;
   rtx_timer_ = RtxTimer::kTlp;
   return true;
 }
@@ -454,7 +454,7 @@ void Connection::on_reo_timeout() {
     arm_rto();
     output();
   }
-  if (rto_deadline_ == kNever || rtx_timer_ != RtxTimer::kRto) arm_rto();
+  if (rtx_deadline_ == kNever || rtx_timer_ != RtxTimer::kRto) arm_rto();
 }
 
 // RFC 6298 5.4-5.7 and RFC 5681 3.1 (loss window); SYN retransmission per RFC 9293 3.8.1.
