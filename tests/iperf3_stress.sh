@@ -29,12 +29,7 @@ done
 [[ $runs =~ ^[0-9]+$ && $runs -ge 1 ]] || { echo "tests/iperf3_stress.sh: --runs needs a whole number >= 1" >&2; exit 2; }
 [[ $setups =~ ^[ABCD]+$ ]] || { echo "tests/iperf3_stress.sh: --setups takes letters from ABCD" >&2; exit 2; }
 source tests/lib/deps.sh
-tt_install_deps
-if [[ $build -eq 1 ]]; then
-  cmake --preset release >/dev/null
-  cmake --build --preset release -j "$(nproc)" >/dev/null
-fi
-export TUNTCP=$PWD/build/release/engine/tuntcp
+tt_release_tuntcp "$build"
 source tests/integration/lib.sh
 
 HOGS=()

@@ -25,12 +25,7 @@ while [[ $# -gt 0 ]]; do
 done
 [[ $minutes =~ ^[0-9]+$ && $minutes -ge 1 ]] || { echo "tests/soak.sh: --minutes needs a whole number >= 1" >&2; exit 2; }
 source tests/lib/deps.sh
-tt_install_deps
-if [[ $build -eq 1 ]]; then
-  cmake --preset release >/dev/null
-  cmake --build --preset release -j "$(nproc)" >/dev/null
-fi
-export TUNTCP=$PWD/build/release/engine/tuntcp
+tt_release_tuntcp "$build"
 source tests/integration/lib.sh
 
 # Tolerances once the load has stopped and every connection is gone: the same fds; the pool back

@@ -7,6 +7,17 @@ TT_BUILD_DEPS=(cmake ninja-build g++ pkg-config liburing-dev libconcurrentqueue-
 TT_RUN_DEPS=(iproute2 iputils-ping netcat-openbsd iperf3 iperf jq procps util-linux tshark passwd hping3
              iptables python3)
 
+# For the scripts outside CI (soak, stress): the packages, the release build unless $1 is 0,
+# and TUNTCP pointing at its binary (what tests/integration/lib.sh runs).
+tt_release_tuntcp() {
+  tt_install_deps
+  if [[ ${1:-1} -eq 1 ]]; then
+    cmake --preset release >/dev/null
+    cmake --build --preset release -j "$(nproc)" >/dev/null
+  fi
+  export TUNTCP=$PWD/build/release/engine/tuntcp
+}
+
 tt_install_deps() {
   local want=("${TT_BUILD_DEPS[@]}" "${TT_RUN_DEPS[@]}" "$@") missing=() p
   for p in "${want[@]}"; do
