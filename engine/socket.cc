@@ -7,9 +7,10 @@ namespace tuntcp::engine {
 using proto::tcp::CloseReason;
 
 Socket::Socket(TcpStack& stack, uint32_t slot, const proto::FlowKey& key,
-               const proto::tcp::Config& cfg, std::unique_ptr<App> app, uint16_t listener_port)
+               const proto::tcp::Config& cfg, std::unique_ptr<App> app, uint16_t listener_port,
+               uint64_t open_order)
     : stack_(stack), slot_(slot), key_(key), app_(std::move(app)), listener_port_(listener_port),
-      conn_(cfg, *this) {}
+      open_order_(open_order), conn_(cfg, *this) {}
 
 uint64_t Socket::stack_now() const { return stack_.now(); }
 

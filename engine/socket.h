@@ -18,7 +18,8 @@ class TcpStack;
 class Socket final : public proto::tcp::Env, public TimerNode {
  public:
   Socket(TcpStack& stack, uint32_t slot, const proto::FlowKey& key,
-         const proto::tcp::Config& cfg, std::unique_ptr<App> app, uint16_t listener_port);
+         const proto::tcp::Config& cfg, std::unique_ptr<App> app, uint16_t listener_port,
+         uint64_t open_order);
 
   // --- for applications ---
   size_t send(std::span<const uint8_t> data);
@@ -47,7 +48,6 @@ class Socket final : public proto::tcp::Env, public TimerNode {
   // their numbers is the order the client opened them in: services that tell a client's
   // connections apart by that order (iperf3's data streams) use it.
   uint64_t open_order() const { return open_order_; }
-  void set_open_order(uint64_t n) { open_order_ = n; }
   // Tells the App when the state differs from the one it last saw (called by TcpStack::settle).
   void notify_state();
   bool embryonic = false;
@@ -74,7 +74,7 @@ class Socket final : public proto::tcp::Env, public TimerNode {
   uint16_t listener_port_;  // 0 for connections we opened
   proto::tcp::State seen_state_ = proto::tcp::State::kClosed;
   uint64_t grown_ = 0;  // bytes auto-tuning added to the buffers
-  uint64_t open_order_ = 0;
+  const uint64_t open_order_;
   proto::tcp::Connection conn_;
 };
 

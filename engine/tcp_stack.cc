@@ -122,8 +122,8 @@ Socket* TcpStack::create(const proto::FlowKey& key, std::unique_ptr<App> app, ui
     limits_.buffer_bytes.fetch_sub(conn_reservation(), std::memory_order_relaxed);
     return nullptr;
   }
-  slots_[slot] = std::make_unique<Socket>(*this, slot, key, config_for(key), std::move(app), listener_port);
-  slots_[slot]->set_open_order(limits_.opens.fetch_add(1, std::memory_order_relaxed));
+  slots_[slot] = std::make_unique<Socket>(*this, slot, key, config_for(key), std::move(app), listener_port,
+                                          limits_.opens.fetch_add(1, std::memory_order_relaxed));
   stats_.tcp_conns_open.add();
   return slots_[slot].get();
 }
